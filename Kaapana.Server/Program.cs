@@ -1,6 +1,27 @@
-var builder = WebApplication.CreateBuilder(args);
+using Kaapana.Server.Apis;
+using Kaapana.Server.Extensions;
+
+// Content root is the build output, so appsettings.json is found wherever the server is
+// started from; the working directory only anchors a relative Kaapana:DataDir.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    ContentRootPath = AppContext.BaseDirectory,
+});
+
+builder.AddKaapanaDefaults();
+builder.AddKaapanaLogging();
+builder.AddKaapanaIndex();
+builder.AddKaapanaJobs();
+
 var app = builder.Build();
 
-app.MapGet("/", () => "Hello World!");
+app.UseKaapanaRequestLogging();
+
+app.MapHealthApi();
+app.MapKaapanaJobsDashboard();
 
 app.Run();
+
+// Visible to Kaapana.Tests.
+public partial class Program;
