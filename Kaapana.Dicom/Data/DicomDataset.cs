@@ -203,8 +203,28 @@ public sealed class DicomDataset : IEnumerable<DicomElement>
 
     public DicomDataset Set(DicomTag tag, DicomVR vr, params string[] values) =>
         vr.IsString()
-            ? Set(new DicomValueElement(tag, vr, DicomValueConversion.EncodeStrings(vr, values, CharacterSet)))
+            ? Set(new DicomValueElement(tag, vr, DicomValueConversion.EncodeStrings(vr, values, CharacterSetFor(tag, vr, values))))
             : SetParsed(tag, vr, values);
+
+    /// <summary>
+    /// The character set to encode new text with. Text the current set cannot represent is never silently replaced:
+    /// a data set still in the default repertoire (ASCII, a subset of UTF-8) is switched to ISO_IR 192; otherwise it is an error.
+    /// </summary>
+    private DicomCharacterSet CharacterSetFor(DicomTag tag, DicomVR vr, string[] values)
+    {
+        var cs = CharacterSet;
+        if (!vr.UsesSpecificCharacterSet() || values.All(v => System.Text.Ascii.IsValid(v))) return cs;
+        var joined = string.Join('\\', values);
+        if (cs.Decode(cs.Encode(joined, vr), vr) == joined) return cs;
+        if (cs.IsDefault && tag != DicomTags.SpecificCharacterSet)
+        {
+            var root = this;
+            while (root.Parent?.Owner is { } up && !root.Contains(DicomTags.SpecificCharacterSet)) root = up;
+            root.Set(DicomTags.SpecificCharacterSet, DicomVR.CS, "ISO_IR 192");
+            return CharacterSet;
+        }
+        throw new DicomValueException(tag, $"'{joined}' cannot be represented in character set {cs}; set Specific Character Set to ISO_IR 192 first.");
+    }
 
     private DicomDataset SetParsed(DicomTag tag, DicomVR vr, string[] values)
     {

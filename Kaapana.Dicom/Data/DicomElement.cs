@@ -52,7 +52,7 @@ public sealed class DicomSequence : DicomElement
     public IList<DicomDataset> Items { get; }
 
     /// <summary>Set by the data set that holds this sequence, so items inherit its Specific Character Set.</summary>
-    internal DicomDataset? Owner { get; set; }
+    public DicomDataset? Owner { get; internal set; }
 
     public override string ToString() => $"{Tag} SQ [{Items.Count} items]";
 
