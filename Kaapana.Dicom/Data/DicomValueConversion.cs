@@ -100,7 +100,7 @@ internal static class DicomValueConversion
 
         if (t == typeof(byte[]) || t == typeof(ReadOnlyMemory<byte>))
         {
-            object raw = t == typeof(byte[]) ? e.Buffer.Memory.ToArray() : e.Buffer.Memory;
+            object raw = t == typeof(byte[]) ? e.Buffer.Memory.ToArray() : (object)e.Buffer.Memory;
             value = (T)raw;
             return true;
         }
