@@ -176,6 +176,14 @@ public class DicomDatasetTests
     }
 
     [Fact]
+    public void Raw_bytes_are_available_as_array_and_memory()
+    {
+        var ds = new DicomDataset().SetBytes(DicomTags.PixelData, DicomVR.OW, new byte[] { 1, 2, 3, 4 });
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, ds.Get<byte[]>(DicomTags.PixelData));
+        Assert.Equal(4, ds.Get<ReadOnlyMemory<byte>>(DicomTags.PixelData).Length);
+    }
+
+    [Fact]
     public void Clone_is_deep_for_structure()
     {
         var ds = new DicomDataset().SetSequence(DicomTags.ReferencedImageSequence, new DicomDataset().Set(DicomTags.ReferencedSOPInstanceUID, "1.2"));
