@@ -173,7 +173,7 @@ public static partial class DicomDictionary
         doc = f"    /// <summary>({group:04X},{element:04X}) {escape_xml(name)}, VR {vr}, VM {vm}.</summary>\n"
         attr = '    [Obsolete("Retired")]\n' if retired else ""
         fields.append(
-            f"{doc}{attr}    public static readonly DicomTag {identifier(keyword)} = new(0x{group:04X}, 0x{element:04X});\n"
+            f"{doc}{attr}    public static DicomTag {identifier(keyword)} => new(0x{group:04X}, 0x{element:04X});\n"
         )
     text = header("_dicom_dict.py")
     text += f"""
