@@ -148,9 +148,11 @@ public sealed class DicomDataset : IEnumerable<DicomElement>
         if (!TryGetElement(tag, out var e) || e is not DicomValueElement v) return [];
         int n = GetValueCount(tag);
         var result = new T[n];
+        // Decoded and split once: per value it would be quadratic in the number of values.
+        var strings = v.VR.IsString() || typeof(T) == typeof(string) ? DicomValueConversion.GetStrings(v, CharacterSet) : null;
         for (int i = 0; i < n; i++)
         {
-            if (!DicomValueConversion.TryGet<T>(v, CharacterSet, i, out result[i], out var error))
+            if (!DicomValueConversion.TryGet<T>(v, CharacterSet, i, out result[i], out var error, strings))
                 throw new DicomValueException(tag, error ?? "conversion failed");
         }
         return result;

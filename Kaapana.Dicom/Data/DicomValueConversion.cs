@@ -86,7 +86,8 @@ internal static class DicomValueConversion
         return true;
     }
 
-    public static bool TryGet<T>(DicomElement element, DicomCharacterSet charset, int index, out T value, out string? error)
+    /// <param name="strings">The element's <see cref="GetStrings"/> when the caller already has them (converting all values one by one).</param>
+    public static bool TryGet<T>(DicomElement element, DicomCharacterSet charset, int index, out T value, out string? error, string[]? strings = null)
     {
         value = default!;
         error = null;
@@ -132,7 +133,7 @@ internal static class DicomValueConversion
                 : TryFromLong(l, out value, out error);
         }
 
-        var values = GetStrings(e, charset);
+        var values = strings ?? GetStrings(e, charset);
         if (t == typeof(string))
         {
             if (index >= values.Length) { error = $"index {index} out of range ({values.Length} values)"; return false; }

@@ -74,6 +74,20 @@ internal sealed class DicomInput
         return bigEndian ? BinaryPrimitives.ReadUInt16BigEndian(s) : BinaryPrimitives.ReadUInt16LittleEndian(s);
     }
 
+    /// <summary>
+    /// Reads a tag with one buffer fill, so both halves stay in the buffer and <see cref="Rewind"/> can step back over it
+    /// (two separate 16-bit reads could compact the buffer in between when the stream delivers few bytes per read).
+    /// </summary>
+    public DicomTag ReadTag(bool bigEndian)
+    {
+        Need(4, "a tag");
+        var s = _buf.AsSpan(_pos, 4);
+        _pos += 4;
+        return bigEndian
+            ? new DicomTag(BinaryPrimitives.ReadUInt16BigEndian(s), BinaryPrimitives.ReadUInt16BigEndian(s[2..]))
+            : new DicomTag(BinaryPrimitives.ReadUInt16LittleEndian(s), BinaryPrimitives.ReadUInt16LittleEndian(s[2..]));
+    }
+
     public uint ReadUInt32(bool bigEndian)
     {
         Need(4, "a 32-bit value");

@@ -1,4 +1,4 @@
-using System.Text;
+using System.Buffers.Binary;
 
 namespace Kaapana.Dicom;
 
@@ -14,6 +14,7 @@ public sealed class DicomReader
     private bool _explicit;
     private int _depth;
     private bool _stopped;
+    private readonly List<string> _warnings = [];
 
     private DicomReader(Stream stream, DicomReadOptions? options, string? path)
     {
@@ -22,9 +23,6 @@ public sealed class DicomReader
         _path = path;
     }
 
-    /// <summary>True when reading ended at a stop condition rather than at the end of the data.</summary>
-    public bool Stopped => _stopped;
-
     public static DicomFile ReadFile(Stream stream, DicomReadOptions? options = null, string? path = null)
     {
         var r = new DicomReader(stream, options, path);
@@ -32,7 +30,7 @@ public sealed class DicomReader
         {
             return r.ReadFile();
         }
-        catch (Exception ex) when (ex is not DicomException and not OperationCanceledException and not OutOfMemoryException)
+        catch (Exception ex) when (ex is not DicomFormatException and not OperationCanceledException and not OutOfMemoryException)
         {
             // IO errors of a damaged deflate stream and similar must surface as the one format error type.
             throw new DicomFormatException($"Malformed data: {ex.Message}", r._in.Position, null, ex);
@@ -52,7 +50,7 @@ public sealed class DicomReader
             r.ReadElements(ds, long.MaxValue, topLevel: true, undefinedItem: false);
             return ds;
         }
-        catch (Exception ex) when (ex is not DicomException and not OperationCanceledException and not OutOfMemoryException)
+        catch (Exception ex) when (ex is not DicomFormatException and not OperationCanceledException and not OutOfMemoryException)
         {
             throw new DicomFormatException($"Malformed data: {ex.Message}", r._in.Position, null, ex);
         }
@@ -97,7 +95,7 @@ public sealed class DicomReader
         if (_in.AtEnd && !hasMeta) throw new DicomFormatException("No DICOM data found", _in.Position);
         ReadElements(ds, long.MaxValue, topLevel: true, undefinedItem: false);
         if (!hasMeta && ds.Count == 0) throw new DicomFormatException("No DICOM data found", _in.Position);
-        return new DicomFile(meta, ds, syntax, preamble, _stopped);
+        return new DicomFile(meta, ds, syntax, preamble, _stopped) { Warnings = _warnings };
     }
 
     /// <summary>File meta group 0002 is always explicit VR little endian (PS3.10 7.1); a few writers got that wrong, so check.</summary>
@@ -131,25 +129,47 @@ public sealed class DicomReader
         return explicitVr ? DicomTransferSyntax.ExplicitVRLittleEndian : DicomTransferSyntax.ImplicitVRLittleEndian;
     }
 
-    /// <summary>Some files declare one VR mode and use the other; the first element tells which (as DCMTK and pydicom also check).</summary>
+    /// <summary>
+    /// Some files declare one VR mode and use the other; the first element tells which (as DCMTK and pydicom also check).
+    /// Two capital letters after an implicit VR tag can also be the low bytes of a 32-bit length, so implicit data is only
+    /// taken for explicit when the implicit length cannot fit the input, or when the explicit reading of the first element is
+    /// followed by another explicit VR header (or the end of the data).
+    /// </summary>
     private void CorrectVRMode()
     {
-        var p = _in.Peek(6);
-        if (p.Length < 6) return;
-        bool looksExplicit = DicomVRInfo.TryParse(p[4..6], out _);
-        if (_explicit && !looksExplicit) _explicit = false;
-        else if (!_explicit && looksExplicit)
+        var p = _in.Peek(12);
+        if (p.Length < 8) return;
+        bool looksExplicit = DicomVRInfo.TryParse(p[4..6], out var vr);
+        if (_explicit && !looksExplicit)
         {
-            // Implicit lengths whose low bytes happen to be letters are possible; only switch for a plausible small VR length.
-            _explicit = true;
+            _explicit = false;
+            Warn("The data set is encoded in implicit VR although the transfer syntax says explicit VR", _in.Position);
         }
+        else if (!_explicit && looksExplicit && LooksExplicit(p, vr))
+        {
+            _explicit = true;
+            Warn("The data set is encoded in explicit VR although the transfer syntax says implicit VR", _in.Position);
+        }
+    }
+
+    private bool LooksExplicit(ReadOnlySpan<byte> head, DicomVR vr)
+    {
+        uint implicitLength = BinaryPrimitives.ReadUInt32LittleEndian(head[4..8]);
+        if (implicitLength != 0xFFFFFFFF && implicitLength > _in.Remaining - 8) return true;
+        long headerLength = vr.HasLongLength() ? 12 : 8;
+        if (head.Length < headerLength) return false;
+        long explicitLength = vr.HasLongLength() ? BinaryPrimitives.ReadUInt32LittleEndian(head[8..12]) : BinaryPrimitives.ReadUInt16LittleEndian(head[6..8]);
+        long next = headerLength + explicitLength;
+        if (explicitLength == 0xFFFFFFFF || next + 6 > 1 << 16) return false; // too far to look ahead: trust the transfer syntax
+        var ahead = _in.Peek((int)next + 6);
+        return ahead.Length == next || ahead.Length >= next + 6 && DicomVRInfo.TryParse(ahead[(int)(next + 4)..], out _);
     }
 
     private bool ShouldStop(DicomTag tag, bool topLevel)
     {
         if (!topLevel) return false;
-        if (_options.StopBeforePixelData && tag >= DicomTags.PixelData && tag.Group == 0x7FE0) return true;
-        if (_options.StopBeforePixelData && tag.Value > 0x7FE00010) return true;
+        // Float (7FE0,0008) and Double Float (7FE0,0009) Pixel Data are pixel data too; everything after them is trailing padding or pixel data.
+        if (_options.StopBeforePixelData && tag >= DicomTags.FloatPixelData) return true;
         return _options.StopWhen?.Invoke(tag) == true;
     }
 
@@ -158,29 +178,34 @@ public sealed class DicomReader
     {
         while (true)
         {
-            if (_in.Position >= end) return;
+            if (_in.Position == end) return;
+            if (_in.Position > end) throw new DicomFormatException($"Element runs {_in.Position - end} bytes past the end of its item", _in.Position);
             if (_in.AtEnd)
             {
                 if (undefinedItem) throw new DicomFormatException("Data ended inside an item of undefined length", _in.Position);
-                if (end != long.MaxValue) throw new DicomFormatException("Data ended inside an item", _in.Position);
+                // A defined-length item cut short between two elements: see ReadSequence.
+                if (end != long.MaxValue) Warn($"Input ended {end - _in.Position} bytes before the declared end of an item", _in.Position);
                 return;
             }
-            var e = ReadElement(ds, topLevel);
+            var e = ReadElement(ds, topLevel, undefinedItem);
             if (e is null) return; // delimiter or stop
             ds.Set(e);
         }
     }
 
-    /// <summary>One element; null at an item delimiter or when a stop condition is met.</summary>
-    private DicomElement? ReadElement(DicomDataset owner, bool topLevel)
+    private void Warn(string message, long offset) => _warnings.Add($"{message} (offset {offset})");
+
+    /// <summary>One element; null at the item delimiter of an undefined-length item or when a stop condition is met.</summary>
+    private DicomElement? ReadElement(DicomDataset owner, bool topLevel, bool undefinedItem = false)
     {
         long start = _in.Position;
-        var group = _in.ReadUInt16(_bigEndian);
-        var element = _in.ReadUInt16(_bigEndian);
-        var tag = new DicomTag(group, element);
+        var tag = _in.ReadTag(_bigEndian);
+        var group = tag.Group;
 
         if (tag == DicomTag.ItemDelimitationItem)
         {
+            // Elsewhere it would silently end the data set and drop whatever follows.
+            if (!undefinedItem) throw new DicomFormatException("Item delimiter outside an item of undefined length", start, tag);
             _in.ReadUInt32(_bigEndian);
             return null;
         }
@@ -244,14 +269,11 @@ public sealed class DicomReader
         if (entry is null || entry.VRs.Length == 0) return DicomVR.UN;
         if (entry.VRs.Length == 1) return entry.VRs[0];
         var vrs = entry.VRs;
+        // PS3.5 A.1: "US or SS" elements follow the Pixel Representation of the image they describe (found in this item or
+        // an enclosing one); "OB or OW" (pixel data, overlays) and "US or OW" (LUT Data) are OW in implicit VR.
         if (vrs.Contains(DicomVR.SS) && vrs.Contains(DicomVR.US))
-        {
-            // PS3.5 A.1: US/SS elements follow Pixel Representation of the image they describe.
-            var pr = FindPixelRepresentation(owner);
-            if (vrs.Contains(DicomVR.OW) && tag == DicomTags.LUTData) return DicomVR.US;
-            return pr == 1 ? DicomVR.SS : DicomVR.US;
-        }
-        if (vrs.Contains(DicomVR.OW)) return DicomVR.OW; // implicit VR LE pixel data and overlays are OW (PS3.5 A.1)
+            return FindPixelRepresentation(owner) == 1 ? DicomVR.SS : DicomVR.US;
+        if (vrs.Contains(DicomVR.OW)) return DicomVR.OW;
         return vrs[0];
     }
 
@@ -266,8 +288,9 @@ public sealed class DicomReader
     {
         if (length == 0xFFFFFFFF)
         {
+            // Encapsulated pixel data is OB whatever the header says (PS3.5 A.4); some writers put OW, and DCMTK also reports OB.
             if (tag == DicomTags.PixelData || (vr is DicomVR.OB or DicomVR.OW && tag.Group == 0x7FE0))
-                return ReadFragments(tag, vr == DicomVR.OW ? DicomVR.OW : DicomVR.OB);
+                return ReadFragments(tag, DicomVR.OB);
             if (vr is DicomVR.SQ or DicomVR.UN || !_explicit || unknownLongForm)
             {
                 // Undefined-length UN is a sequence encoded in implicit VR little endian (PS3.5 6.2.2 note).
@@ -279,11 +302,12 @@ public sealed class DicomReader
             throw new DicomFormatException($"Undefined length is not allowed for VR {vr}", start, tag);
         }
 
-        if (length > _in.Remaining)
-            throw new DicomFormatException($"Value length {length} exceeds the {_in.Remaining} bytes remaining", start, tag);
-
+        // A sequence allocates nothing for its length, and one that runs past the input is tolerated (see ReadSequence).
         if (vr == DicomVR.SQ)
             return ReadSequence(owner, tag, _in.Position + length, undefined: false);
+
+        if (length > _in.Remaining)
+            throw new DicomFormatException($"Value length {length} exceeds the {_in.Remaining} bytes remaining", start, tag);
 
         if (_path != null && !_in.IsDeflated && _options.LargeValueThreshold is { } threshold && length > threshold)
         {
@@ -303,6 +327,12 @@ public sealed class DicomReader
         _ => vr.ValueSize() is var s and > 1 ? s : 1,
     };
 
+    /// <summary>
+    /// Reads the items of a sequence. A defined-length sequence or item whose length runs past the end of the input is closed
+    /// where the input ends, provided that happens between two elements: DCMTK and pydicom read such files too (e.g. pydicom's
+    /// DICOMDIR-nooffset, where elements were deleted without fixing the lengths), and everything the file holds is kept.
+    /// The file gets a warning. A value cut short, or content overrunning its declared end, is an error.
+    /// </summary>
     private DicomSequence ReadSequence(DicomDataset owner, DicomTag tag, long end, bool undefined)
     {
         if (++_depth > _options.MaxDepth) throw new DicomFormatException($"Sequences nested deeper than {_options.MaxDepth}", _in.Position, tag);
@@ -311,10 +341,13 @@ public sealed class DicomReader
         while (undefined || _in.Position < end)
         {
             long at = _in.Position;
+            if (!undefined && _in.AtEnd)
+            {
+                Warn($"Input ended {end - at} bytes before the declared end of sequence {tag}", at);
+                break;
+            }
             if (!_in.TryEnsure(8)) throw new DicomFormatException("Data ended inside a sequence", at, tag);
-            var g = _in.ReadUInt16(_bigEndian);
-            var el = _in.ReadUInt16(_bigEndian);
-            var itemTag = new DicomTag(g, el);
+            var itemTag = _in.ReadTag(_bigEndian);
             var len = _in.ReadUInt32(_bigEndian);
             if (itemTag == DicomTag.SequenceDelimitationItem)
             {
@@ -324,20 +357,14 @@ public sealed class DicomReader
             if (itemTag != DicomTag.Item)
                 throw new DicomFormatException($"Expected an item tag in sequence, found {itemTag}", at, tag);
             var item = new DicomDataset();
-            seq.Items.Add(item);
             // Items must know their owner before reading so US/SS resolution and character sets can see outer elements.
+            seq.Items.Add(item);
             if (len == 0xFFFFFFFF)
-            {
                 ReadElements(item, long.MaxValue, topLevel: false, undefinedItem: true);
-            }
             else
-            {
-                if (len > _in.Remaining || !undefined && _in.Position + len > end)
-                    throw new DicomFormatException($"Item length {len} exceeds its sequence", at, tag);
                 ReadElements(item, _in.Position + len, topLevel: false, undefinedItem: false);
-            }
         }
-        if (!undefined && _in.Position > end) throw new DicomFormatException("Sequence content overruns its length", _in.Position, tag);
+        if (!undefined && _in.Position > end) throw new DicomFormatException($"Items run {_in.Position - end} bytes past the end of the sequence", _in.Position, tag);
         _depth--;
         return seq;
     }
@@ -350,7 +377,7 @@ public sealed class DicomReader
         {
             long at = _in.Position;
             if (!_in.TryEnsure(8)) throw new DicomFormatException("Data ended inside encapsulated pixel data", at, tag);
-            var itemTag = new DicomTag(_in.ReadUInt16(_bigEndian), _in.ReadUInt16(_bigEndian));
+            var itemTag = _in.ReadTag(_bigEndian);
             var len = _in.ReadUInt32(_bigEndian);
             if (itemTag == DicomTag.SequenceDelimitationItem) break;
             if (itemTag != DicomTag.Item) throw new DicomFormatException($"Expected a fragment item, found {itemTag}", at, tag);

@@ -74,6 +74,8 @@ public sealed class DicomWriter
         bool hasFragments = ds.TryGetElement(DicomTags.PixelData, out var pd) && pd is DicomFragmentSequence;
         if (hasFragments && !to.IsEncapsulated)
             throw new DicomException($"Pixel data is compressed ({from.Name}); decode it before writing as {to.Name}.");
+        if (pd is DicomValueElement { Length: > 0 } && to.IsEncapsulated)
+            throw new DicomException($"Pixel data is not encapsulated; it cannot be written as {to.Name} without an imaging codec.");
         if (to.IsEncapsulated && from.Uid != to.Uid && ds.Contains(DicomTags.PixelData))
             throw new DicomException($"Cannot re-encode pixel data from {from.Name} to {to.Name} here; use an imaging codec.");
     }
@@ -109,33 +111,51 @@ public sealed class DicomWriter
     {
         foreach (var e in ds)
         {
-            if (e.Tag.IsGroupLength && !_options.KeepGroupLengths && e.Tag.Group != 0x0002) continue;
             // Group 0002 belongs in the meta information, which is written separately in explicit VR LE.
             if (topLevel && e.Tag.Group == 0x0002) continue;
+            if (IsDataSetGroupLength(e.Tag))
+            {
+                if (!_options.KeepGroupLengths) continue;
+                // The value read is stale once lengths change (other VR mode, padding, edits): recompute it.
+                WriteHeader(e.Tag, DicomVR.UL, 4);
+                WriteUInt32((uint)GroupLength(ds, e.Tag.Group));
+                continue;
+            }
             WriteElement(e, ds);
         }
     }
 
-    private DicomVR EffectiveVR(DicomElement e, out bool asUN)
+    /// <summary>Group length elements other than the meta group's (which BuildMeta recomputes) are retired (PS3.5 7.2).</summary>
+    private static bool IsDataSetGroupLength(DicomTag tag) => tag.IsGroupLength && tag.Group != 0x0002;
+
+    /// <summary>Encoded length of the elements of <paramref name="group"/> that follow its group length element.</summary>
+    private long GroupLength(DicomDataset ds, ushort group)
     {
-        asUN = false;
+        long n = 0;
+        foreach (var e in ds)
+            if (e.Tag.Group == group && !e.Tag.IsGroupLength) n += ElementLength(e);
+        if (n > uint.MaxValue) throw new DicomException($"Group {group:X4} is too long for a group length element.");
+        return n;
+    }
+
+    private DicomVR EffectiveVR(DicomElement e)
+    {
         var vr = e.VR == DicomVR.None ? DicomVR.UN : e.VR;
         // A value too long for a 16-bit length field can only travel as UN (PS3.5 6.2.2).
-        if (_explicit && !vr.HasLongLength() && e is DicomValueElement v && v.Length > 0xFFFE)
-        {
-            asUN = true;
-            return DicomVR.UN;
-        }
+        if (_explicit && !vr.HasLongLength() && e is DicomValueElement v && v.Length > 0xFFFE) return DicomVR.UN;
         return vr;
     }
 
     private void WriteElement(DicomElement e, DicomDataset owner)
     {
-        var vr = EffectiveVR(e, out _);
+        var vr = EffectiveVR(e);
         switch (e)
         {
             case DicomValueElement v:
             {
+                // Implicit VR readers take the VR from the dictionary: a value where it expects items would be parsed as items.
+                if (!_explicit && v.Length > 0 && DicomDictionary.Lookup(v.Tag)?.VRs is [DicomVR.SQ])
+                    throw new DicomException($"{v.Tag} holds a {v.VR} value where the dictionary expects a sequence; implicit VR cannot encode that (write explicit VR).");
                 long len = v.Length + (v.Length & 1);
                 WriteHeader(e.Tag, vr, len);
                 WriteValue(v, vr);
@@ -143,7 +163,7 @@ public sealed class DicomWriter
             }
             case DicomSequence sq:
             {
-                bool undefined = _options.UndefinedLengthSequences;
+                bool undefined = UndefinedLength(sq);
                 WriteHeader(e.Tag, DicomVR.SQ, undefined ? 0xFFFFFFFF : SequenceContentLength(sq));
                 foreach (var item in sq.Items) WriteItem(item);
                 if (undefined) WriteDelimiter(DicomTag.SequenceDelimitationItem);
@@ -160,11 +180,22 @@ public sealed class DicomWriter
         }
     }
 
+    /// <summary>
+    /// In implicit VR a reader knows an element is a sequence only from its dictionary, or from an undefined length
+    /// (PS3.5 7.5.1, and CP-246 for UN). Private and unknown tags therefore always get an undefined length there;
+    /// with a defined length DCMTK, pydicom and our reader would all see an opaque UN value.
+    /// </summary>
+    private bool UndefinedLength(DicomSequence sq) =>
+        _options.UndefinedLengthSequences || (!_explicit && DicomDictionary.Lookup(sq.Tag)?.VRs.Contains(DicomVR.SQ) != true);
+
     private void WriteItem(DicomDataset item)
     {
         bool undefined = _options.UndefinedLengthItems;
+        long length = undefined ? 0xFFFFFFFF : DatasetLength(item);
+        if (length > 0xFFFFFFFE && length != 0xFFFFFFFF)
+            throw new DicomException($"An item of {length} bytes is too long for a defined length; write items with undefined lengths.");
         WriteTag(DicomTag.Item);
-        WriteUInt32(undefined ? 0xFFFFFFFF : (uint)DatasetLength(item));
+        WriteUInt32((uint)length);
         WriteDataset(item);
         if (undefined) WriteDelimiter(DicomTag.ItemDelimitationItem);
     }
@@ -225,6 +256,9 @@ public sealed class DicomWriter
 
     private void WriteHeader(DicomTag tag, DicomVR vr, long length)
     {
+        // 0xFFFFFFFF means "undefined"; anything longer does not fit the 32-bit length field at all.
+        if (length > 0xFFFFFFFE && length != 0xFFFFFFFF)
+            throw new DicomException($"{tag} is {length} bytes long, more than a 32-bit length can express; write sequences and items with undefined lengths.");
         WriteTag(tag);
         if (!_explicit)
         {
@@ -254,11 +288,12 @@ public sealed class DicomWriter
 
     private long ElementLength(DicomElement e)
     {
-        var vr = EffectiveVR(e, out _);
+        if (IsDataSetGroupLength(e.Tag)) return _options.KeepGroupLengths ? HeaderLength(DicomVR.UL) + 4 : 0;
+        var vr = EffectiveVR(e);
         return e switch
         {
             DicomValueElement v => HeaderLength(vr) + v.Length + (v.Length & 1),
-            DicomSequence sq => HeaderLength(DicomVR.SQ) + SequenceContentLength(sq) + (_options.UndefinedLengthSequences ? 8 : 0),
+            DicomSequence sq => HeaderLength(DicomVR.SQ) + SequenceContentLength(sq) + (UndefinedLength(sq) ? 8 : 0),
             DicomFragmentSequence f => HeaderLength(vr) + 8 + f.OffsetTable.Length + (f.OffsetTable.Length & 1)
                 + f.Fragments.Sum(x => 8 + x.Length + (x.Length & 1)) + 8,
             _ => 0,
@@ -276,11 +311,7 @@ public sealed class DicomWriter
     private long DatasetLength(DicomDataset ds)
     {
         long n = 0;
-        foreach (var e in ds)
-        {
-            if (e.Tag.IsGroupLength && !_options.KeepGroupLengths && e.Tag.Group != 0x0002) continue;
-            n += ElementLength(e);
-        }
+        foreach (var e in ds) n += ElementLength(e);
         return n;
     }
 }
