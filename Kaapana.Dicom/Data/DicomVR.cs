@@ -44,14 +44,29 @@ public static class DicomVRInfo
     public static bool IsBulk(this DicomVR vr) => vr is DicomVR.OB or DicomVR.OD or DicomVR.OF or DicomVR.OL
         or DicomVR.OV or DicomVR.OW or DicomVR.UN;
 
+    // Indexed by the two letters: the reader parses a VR per element, and Enum.TryParse was its top hotspot.
+    private static readonly DicomVR[] ByLetters = BuildLetterTable();
+
+    private static DicomVR[] BuildLetterTable()
+    {
+        var table = new DicomVR[26 * 26];
+        foreach (var v in Enum.GetValues<DicomVR>())
+        {
+            if (v == DicomVR.None) continue;
+            var n = v.ToString();
+            table[(n[0] - 'A') * 26 + (n[1] - 'A')] = v;
+        }
+        return table;
+    }
+
     public static bool TryParse(ReadOnlySpan<byte> twoChars, out DicomVR vr)
     {
         vr = DicomVR.None;
         if (twoChars.Length < 2) return false;
-        byte a = twoChars[0], b = twoChars[1];
-        if (a < 'A' || a > 'Z' || b < 'A' || b > 'Z') return false;
-        Span<char> s = [(char)a, (char)b];
-        return Enum.TryParse(s, ignoreCase: false, out vr) && vr != DicomVR.None;
+        uint a = (uint)(twoChars[0] - 'A'), b = (uint)(twoChars[1] - 'A');
+        if (a >= 26 || b >= 26) return false;
+        vr = ByLetters[a * 26 + b];
+        return vr != DicomVR.None;
     }
 
     public static bool TryParse(string text, out DicomVR vr)

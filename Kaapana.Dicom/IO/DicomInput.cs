@@ -10,7 +10,10 @@ namespace Kaapana.Dicom;
 internal sealed class DicomInput
 {
     private Stream _stream;
-    private byte[] _buf = new byte[16 * 1024];
+    // Pooled: a header parse reads a few KiB, and a fresh zeroed 16 KiB array per file was a measurable share of its cost.
+    private byte[] _buf = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+    private byte[]? _rented;
+    private int _readSize = 4096; // first read small: most headers fit, and pixel data need not be pulled in
     private int _pos, _len;
     private long _bufStart;        // logical position of _buf[0]
     private long? _end;            // logical end position, when known
@@ -19,6 +22,7 @@ internal sealed class DicomInput
     public DicomInput(Stream stream)
     {
         _stream = stream;
+        _rented = _buf;
         if (stream.CanSeek)
         {
             _origin = stream.Position;
@@ -50,11 +54,23 @@ internal sealed class DicomInput
         }
         while (_len < n)
         {
-            int r = _stream.Read(_buf, _len, _buf.Length - _len);
+            int want = Math.Max(n - _len, Math.Min(_readSize, _buf.Length - _len));
+            _readSize = _buf.Length;
+            int r = _stream.Read(_buf, _len, want);
             if (r <= 0) return false;
             _len += r;
         }
         return true;
+    }
+
+    /// <summary>Returns the pooled buffer; the input must not be read afterwards.</summary>
+    public void Release()
+    {
+        if (_rented is null) return;
+        System.Buffers.ArrayPool<byte>.Shared.Return(_rented);
+        _rented = null;
+        _buf = [];
+        _pos = _len = 0;
     }
 
     public bool AtEnd => !TryEnsure(1);

@@ -35,6 +35,10 @@ public sealed class DicomReader
             // IO errors of a damaged deflate stream and similar must surface as the one format error type.
             throw new DicomFormatException($"Malformed data: {ex.Message}", r._in.Position, null, ex);
         }
+        finally
+        {
+            r._in.Release();
+        }
     }
 
     /// <summary>Reads a data set without preamble or meta information, encoded in <paramref name="syntax"/> (e.g. a DIMSE data set).</summary>
@@ -53,6 +57,10 @@ public sealed class DicomReader
         catch (Exception ex) when (ex is not DicomFormatException and not OperationCanceledException and not OutOfMemoryException)
         {
             throw new DicomFormatException($"Malformed data: {ex.Message}", r._in.Position, null, ex);
+        }
+        finally
+        {
+            r._in.Release();
         }
     }
 
