@@ -40,13 +40,7 @@ public static class DicomDateTimeParser
         if (main.Length >= 4 && !int.TryParse(main[2..4], NumberStyles.None, CultureInfo.InvariantCulture, out m)) return false;
         if (main.Length == 6 && !int.TryParse(main[4..6], NumberStyles.None, CultureInfo.InvariantCulture, out sec)) return false;
         long ticks = 0;
-        if (frac >= 0)
-        {
-            var f = s[(frac + 1)..];
-            if (f.Length is 0 or > 6 || !int.TryParse(f, NumberStyles.None, CultureInfo.InvariantCulture, out var fv)) return false;
-            for (int i = f.Length; i < 7; i++) fv *= 10;
-            ticks = fv;
-        }
+        if (frac >= 0 && !TryParseFraction(s[(frac + 1)..], out ticks)) return false;
         if (sec == 60) sec = 59; // leap second is legal in DICOM, not in TimeOnly
         if (h > 23 || m > 59 || sec > 59) return false;
         time = new TimeOnly(h, m, sec).Add(TimeSpan.FromTicks(ticks));
@@ -65,7 +59,8 @@ public static class DicomDateTimeParser
         {
             var o = s[(z + 1)..];
             if (o.Length != 4 || !int.TryParse(o[..2], NumberStyles.None, CultureInfo.InvariantCulture, out var oh)
-                || !int.TryParse(o[2..], NumberStyles.None, CultureInfo.InvariantCulture, out var om)) return false;
+                || !int.TryParse(o[2..], NumberStyles.None, CultureInfo.InvariantCulture, out var om)
+                || oh > 14 || om > 59) return false; // DateTimeOffset rejects offsets beyond ±14 h
             offset = new TimeSpan(oh, om, 0) * (s[z] == '-' ? -1 : 1);
             hasOffset = true;
             s = s[..z];
@@ -77,17 +72,21 @@ public static class DicomDateTimeParser
         int year = int.Parse(main[..4], NumberStyles.None, CultureInfo.InvariantCulture);
         int month = Part(main, 4, 1), day = Part(main, 6, 1), hour = Part(main, 8, 0), minute = Part(main, 10, 0), second = Part(main, 12, 0);
         long ticks = 0;
-        if (frac >= 0)
-        {
-            var f = s[(frac + 1)..];
-            if (f.Length is 0 or > 6 || !int.TryParse(f, NumberStyles.None, CultureInfo.InvariantCulture, out var fv)) return false;
-            for (int i = f.Length; i < 7; i++) fv *= 10;
-            ticks = fv;
-        }
+        if (frac >= 0 && !TryParseFraction(s[(frac + 1)..], out ticks)) return false;
         if (second == 60) second = 59;
         if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
             return false;
         value = new DateTimeOffset(year, month, day, hour, minute, second, offset).AddTicks(ticks);
+        return true;
+    }
+
+    /// <summary>Up to six fractional-second digits, as ticks.</summary>
+    private static bool TryParseFraction(ReadOnlySpan<char> f, out long ticks)
+    {
+        ticks = 0;
+        if (f.Length is 0 or > 6 || !int.TryParse(f, NumberStyles.None, CultureInfo.InvariantCulture, out var fv)) return false;
+        for (int i = f.Length; i < 7; i++) fv *= 10;
+        ticks = fv;
         return true;
     }
 

@@ -87,6 +87,10 @@ public class DicomDatasetTests
         Assert.Equal(new DateOnly(1961, 3, 4), ds.Get<DateOnly>(DicomTags.PatientBirthDate));
         ds.Set(DicomTags.ContentDate, "20241301");
         Assert.False(ds.TryGet<DateOnly>(DicomTags.ContentDate, out _));
+        ds.Set(DicomTags.AcquisitionDateTime, "20240229134501+9900"); // offset beyond ±14 h
+        Assert.False(ds.TryGet<DateTimeOffset>(DicomTags.AcquisitionDateTime, out _));
+        ds.Set(DicomTags.AcquisitionDateTime, "20240229134501.");
+        Assert.False(ds.TryGet<DateTimeOffset>(DicomTags.AcquisitionDateTime, out _));
 
         ds.Set(DicomTags.ContentDate, new DateOnly(2001, 2, 3));
         ds.Set(DicomTags.ContentTime, new TimeOnly(4, 5, 6));
