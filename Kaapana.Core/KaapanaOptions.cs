@@ -1,3 +1,5 @@
+using Kaapana.Core.Archive;
+
 namespace Kaapana.Core;
 
 /// <summary>Settings bound from the <c>Kaapana</c> configuration section (env: <c>Kaapana__*</c>).</summary>
@@ -17,4 +19,10 @@ public sealed class KaapanaOptions
     public string JobsDatabasePath => Path.Combine(DataDir, "jobs.db");
 
     public string LogsDir => Path.Combine(DataDir, "logs");
+
+    /// <summary>Root of the stored DICOM files (layout: <c>Kaapana.Core/Archive/README.md</c>).</summary>
+    public string ArchiveDir => Path.Combine(DataDir, "archive");
+
+    /// <summary>The <c>Kaapana:Archive</c> section: durability, duplicate policy, batching, series stability, receiving endpoints.</summary>
+    public ArchiveOptions Archive { get; set; } = new();
 }

@@ -12,6 +12,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 builder.AddKaapanaDefaults();
 builder.AddKaapanaLogging();
 builder.AddKaapanaIndex();
+builder.AddKaapanaArchive();
 builder.AddKaapanaJobs();
 
 var app = builder.Build();

@@ -9,6 +9,20 @@ namespace Kaapana.Core.Archive.Index;
 public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options) : DbContext(options)
 {
     public DbSet<Project> Projects => Set<Project>();
+    public DbSet<Patient> Patients => Set<Patient>();
+    public DbSet<Study> Studies => Set<Study>();
+    public DbSet<Series> Series => Set<Series>();
+    public DbSet<Instance> Instances => Set<Instance>();
+    public DbSet<SeriesAttribute> SeriesAttributes => Set<SeriesAttribute>();
+    public DbSet<ProjectSeries> ProjectSeries => Set<ProjectSeries>();
+    public DbSet<Dataset> Datasets => Set<Dataset>();
+    public DbSet<DatasetSeries> DatasetSeries => Set<DatasetSeries>();
+    public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
+    public DbSet<DatasetVersionItem> DatasetVersionItems => Set<DatasetVersionItem>();
+    public DbSet<ReceivingEndpoint> ReceivingEndpoints => Set<ReceivingEndpoint>();
+
+    // DICOM value lengths (PS3.5 6.2): UI 64, LO 64, SH 16, CS 16, PN 64 per group (3 groups), DA 8, TM 16, AE 16.
+    private const int UI = 64, LO = 64, SH = 16, CS = 16, PN = 200, DA = 8, TM = 16, AE = 16;
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -17,6 +31,131 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
             project.Property(p => p.Name).HasMaxLength(200);
             project.Property(p => p.Description).HasMaxLength(4000);
             project.HasIndex(p => p.Name).IsUnique();
+        });
+
+        modelBuilder.Entity<Patient>(p =>
+        {
+            p.Property(x => x.PatientID).HasMaxLength(LO);
+            p.Property(x => x.IssuerOfPatientID).HasMaxLength(LO);
+            p.Property(x => x.PatientName).HasMaxLength(PN);
+            p.Property(x => x.PatientNameSearch).HasMaxLength(PN);
+            p.Property(x => x.PatientBirthDate).HasMaxLength(DA);
+            p.Property(x => x.PatientSex).HasMaxLength(CS);
+            p.HasIndex(x => x.PatientID).IsUnique();
+            p.HasIndex(x => x.PatientNameSearch);
+            p.HasIndex(x => x.PatientBirthDate);
+        });
+
+        modelBuilder.Entity<Study>(s =>
+        {
+            s.Property(x => x.StudyInstanceUID).HasMaxLength(UI);
+            s.Property(x => x.StudyDate).HasMaxLength(DA);
+            s.Property(x => x.StudyTime).HasMaxLength(TM);
+            s.Property(x => x.AccessionNumber).HasMaxLength(SH);
+            s.Property(x => x.StudyID).HasMaxLength(SH);
+            s.Property(x => x.StudyDescription).HasMaxLength(LO);
+            s.Property(x => x.ReferringPhysicianName).HasMaxLength(PN);
+            s.Property(x => x.ModalitiesInStudy).HasMaxLength(200);
+            s.HasIndex(x => x.StudyInstanceUID).IsUnique();
+            s.HasIndex(x => x.PatientId);
+            s.HasIndex(x => x.StudyDate);
+            s.HasIndex(x => x.AccessionNumber);
+            s.HasOne(x => x.Patient).WithMany(p => p.Studies).HasForeignKey(x => x.PatientId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Series>(s =>
+        {
+            s.Property(x => x.SeriesInstanceUID).HasMaxLength(UI);
+            s.Property(x => x.Modality).HasMaxLength(CS);
+            s.Property(x => x.SeriesDescription).HasMaxLength(LO);
+            s.Property(x => x.BodyPartExamined).HasMaxLength(CS);
+            s.Property(x => x.Manufacturer).HasMaxLength(LO);
+            s.Property(x => x.ManufacturerModelName).HasMaxLength(LO);
+            s.Property(x => x.SeriesDate).HasMaxLength(DA);
+            s.Property(x => x.SeriesTime).HasMaxLength(TM);
+            s.HasIndex(x => x.SeriesInstanceUID).IsUnique();
+            s.HasIndex(x => x.StudyId);
+            s.HasIndex(x => x.Modality);
+            s.HasIndex(x => x.IsComplete);
+            s.HasOne(x => x.Study).WithMany(st => st.Series).HasForeignKey(x => x.StudyId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Instance>(i =>
+        {
+            i.Property(x => x.SOPInstanceUID).HasMaxLength(UI);
+            i.Property(x => x.SOPClassUID).HasMaxLength(UI);
+            i.Property(x => x.TransferSyntaxUID).HasMaxLength(UI);
+            i.Property(x => x.StoragePath).HasMaxLength(400);
+            i.Property(x => x.ContentHash).HasMaxLength(64);
+            i.Property(x => x.CallingAE).HasMaxLength(AE);
+            i.Property(x => x.CalledAE).HasMaxLength(AE);
+            i.Property(x => x.PeerAddress).HasMaxLength(100);
+            i.Property(x => x.UploadUser).HasMaxLength(200);
+            i.HasIndex(x => x.SOPInstanceUID).IsUnique();
+            i.HasIndex(x => x.SeriesId);
+            i.HasIndex(x => x.SOPClassUID);
+            i.HasOne(x => x.Series).WithMany(s => s.Instances).HasForeignKey(x => x.SeriesId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<SeriesAttribute>(a =>
+        {
+            a.HasKey(x => new { x.SeriesId, x.Tag });
+            a.Property(x => x.Value).HasMaxLength(1024);
+            a.HasIndex(x => new { x.Tag, x.Value });
+            a.HasOne<Series>().WithMany(s => s.Attributes).HasForeignKey(x => x.SeriesId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<ProjectSeries>(ps =>
+        {
+            ps.HasKey(x => new { x.ProjectId, x.SeriesId });
+            ps.HasIndex(x => x.SeriesId);
+            ps.HasOne<Project>().WithMany().HasForeignKey(x => x.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            ps.HasOne(x => x.Series).WithMany().HasForeignKey(x => x.SeriesId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Dataset>(d =>
+        {
+            d.Property(x => x.Name).HasMaxLength(200);
+            d.Property(x => x.Description).HasMaxLength(4000);
+            d.HasIndex(x => new { x.ProjectId, x.Name }).IsUnique();
+            d.HasOne<Project>().WithMany().HasForeignKey(x => x.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<DatasetSeries>(ds =>
+        {
+            ds.HasKey(x => new { x.DatasetId, x.SeriesId });
+            ds.HasIndex(x => x.SeriesId);
+            ds.HasOne<Dataset>().WithMany().HasForeignKey(x => x.DatasetId).OnDelete(DeleteBehavior.Cascade);
+            ds.HasOne(x => x.Series).WithMany().HasForeignKey(x => x.SeriesId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<DatasetVersion>(v =>
+        {
+            v.Property(x => x.DatasetName).HasMaxLength(200);
+            v.Property(x => x.Note).HasMaxLength(4000);
+            v.Property(x => x.UidListHash).HasMaxLength(64);
+            v.HasIndex(x => new { x.DatasetId, x.Number }).IsUnique();
+            v.HasIndex(x => x.ProjectId);
+            // Versions outlive their dataset: it is only a label then.
+            v.HasOne<Dataset>().WithMany().HasForeignKey(x => x.DatasetId).OnDelete(DeleteBehavior.SetNull);
+            v.HasMany(x => x.Items).WithOne().HasForeignKey(x => x.DatasetVersionId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<DatasetVersionItem>(i =>
+        {
+            i.HasKey(x => new { x.DatasetVersionId, x.SOPInstanceUID });
+            i.Property(x => x.StudyInstanceUID).HasMaxLength(UI);
+            i.Property(x => x.SeriesInstanceUID).HasMaxLength(UI);
+            i.Property(x => x.SOPInstanceUID).HasMaxLength(UI);
+        });
+
+        modelBuilder.Entity<ReceivingEndpoint>(e =>
+        {
+            e.Property(x => x.AETitle).HasMaxLength(AE);
+            e.Property(x => x.Description).HasMaxLength(4000);
+            e.HasIndex(x => x.AETitle).IsUnique();
+            e.HasOne<Project>().WithMany().HasForeignKey(x => x.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Dataset>().WithMany().HasForeignKey(x => x.DatasetId).OnDelete(DeleteBehavior.SetNull);
         });
     }
 }

@@ -1,0 +1,278 @@
+using System.Buffers;
+using System.Threading.Channels;
+using Kaapana.Core.Archive.Index;
+using Kaapana.Core.Archive.Projects;
+using Kaapana.Core.Archive.Storage;
+using Kaapana.Dicom;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Kaapana.Core.Archive.Ingest;
+
+/// <summary>
+/// The ingest pipeline: stream to a staging file while hashing -> parse and validate the header -> duplicate policy ->
+/// rename into place -> batched index commit -> answer. Instances with the same SOP Instance UID are serialised (a striped
+/// lock held from the duplicate check to the commit); everything else runs concurrently.
+/// </summary>
+public sealed class IngestService : IIngestService
+{
+    /// <summary>
+    /// Whole-file parse (so a truncated file is caught) that leaves every value over 4 KB, pixel data included, on disk:
+    /// memory stays small whatever the instance size. Deflated files are the exception (inflated in memory to be read).
+    /// </summary>
+    private static readonly DicomReadOptions ParseOptions = new() { LargeValueThreshold = 4096 };
+
+    private const int CopyBufferSize = 128 * 1024;
+    private readonly SemaphoreSlim[] _uidLocks = Enumerable.Range(0, 1024).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+    private readonly IArchiveStorage _storage;
+    private readonly IndexWriter _writer;
+    private readonly IProjectCatalog _projects;
+    private readonly IDbContextFactory<KaapanaDbContext> _dbFactory;
+    private readonly ArchiveOptions _options;
+    private readonly ILogger<IngestService> _logger;
+
+    public IngestService(IArchiveStorage storage, IndexWriter writer, IProjectCatalog projects, IDbContextFactory<KaapanaDbContext> dbFactory,
+        IOptions<KaapanaOptions> options, ILogger<IngestService> logger)
+    {
+        _storage = storage;
+        _writer = writer;
+        _projects = projects;
+        _dbFactory = dbFactory;
+        _options = options.Value.Archive;
+        _logger = logger;
+    }
+
+    private static readonly Func<KaapanaDbContext, string, Task<ExistingInstance?>> FindInstance =
+        EF.CompileAsyncQuery((KaapanaDbContext db, string uid) =>
+            db.Instances.AsNoTracking().Where(i => i.SOPInstanceUID == uid)
+                .Select(i => new ExistingInstance(i.Id, i.ContentHash, i.StoragePath, i.Series.SeriesInstanceUID)).FirstOrDefault());
+
+    private sealed record ExistingInstance(long Id, string ContentHash, string StoragePath, string SeriesInstanceUID);
+
+    public async Task<IngestResult> IngestAsync(Stream input, IngestContext context, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(context);
+
+        var (target, targetError) = await _projects.ResolveIngestTargetAsync(context, ct).ConfigureAwait(false);
+        if (target is null)
+        {
+            await DrainAsync(input, ct).ConfigureAwait(false);
+            return Rejected(null, targetError!);
+        }
+
+        IStagedObject staged;
+        try
+        {
+            staged = _storage.Create();
+        }
+        catch (IOException ex)
+        {
+            return Failure(null, ex);
+        }
+
+        await using (staged.ConfigureAwait(false))
+        {
+            // 1. Stream to the staging file while hashing.
+            string contentHash;
+            long size;
+            try
+            {
+                (contentHash, size) = await CopyAsync(input, staged.Content, context.DatasetEncoding, ct).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                return Failure(null, ex);
+            }
+
+            // 2. Parse and validate.
+            DicomFile file;
+            string? stagedPath;
+            try
+            {
+                using var read = staged.OpenRead();
+                stagedPath = (read as FileStream)?.Name;
+                file = DicomReader.ReadFile(read, ParseOptions, stagedPath);
+            }
+            catch (DicomFormatException ex)
+            {
+                return Rejected(null, $"not a readable DICOM instance: {ex.Message}");
+            }
+            var (record, error) = IndexAttributes.Extract(file);
+            if (record is null) return Rejected(null, error!);
+            if (context.DatasetEncoding is { } enc && enc.SopInstanceUid != record.SOPInstanceUID)
+                _logger.LogWarning("SOP Instance UID of the data set ({DatasetUid}) differs from the one announced ({Announced}); the data set's is used",
+                    record.SOPInstanceUID, enc.SopInstanceUid);
+            if (file.Warnings.Count > 0)
+                _logger.LogDebug("Instance {SopInstanceUid} read with warnings: {Warnings}", record.SOPInstanceUID, file.Warnings);
+
+            var key = ArchiveLayout.InstanceKey(record.StudyInstanceUID, record.SeriesInstanceUID, record.SOPInstanceUID, contentHash);
+            var result = new IngestResult
+            {
+                Status = IngestStatus.Stored, SopInstanceUid = record.SOPInstanceUID, SopClassUid = record.SOPClassUID,
+                StudyInstanceUid = record.StudyInstanceUID, SeriesInstanceUid = record.SeriesInstanceUID, ContentHash = contentHash, Size = size,
+            };
+
+            // 3. Duplicates, 4. rename, 5. index: one SOP Instance UID at a time.
+            var uidLock = _uidLocks[(uint)StringComparer.Ordinal.GetHashCode(record.SOPInstanceUID) % (uint)_uidLocks.Length];
+            await uidLock.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                ExistingInstance? existing;
+                await using (var db = await _dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false))
+                    existing = await FindInstance(db, record.SOPInstanceUID).ConfigureAwait(false);
+
+                long? replaces = null;
+                if (existing is not null)
+                {
+                    if (existing.ContentHash == contentHash)
+                    {
+                        // Idempotent: the same instance again. Restore its file if it went missing, and file it where this copy was sent.
+                        if (_storage.GetLength(existing.StoragePath) is null)
+                        {
+                            await staged.CommitAsync(existing.StoragePath, overwrite: true, ct).ConfigureAwait(false);
+                            _logger.LogWarning("Restored the missing file {Key} of instance {SopInstanceUid} from a duplicate", existing.StoragePath, record.SOPInstanceUID);
+                        }
+                        await _writer.WriteAsync(IndexWriteRequest.Link(record.SOPInstanceUID, target.ProjectId, target.DatasetId), ct).ConfigureAwait(false);
+                        return result with { Status = IngestStatus.Duplicate };
+                    }
+                    switch (context.DuplicatePolicy ?? _options.DuplicatePolicy)
+                    {
+                        case DuplicatePolicy.Reject:
+                            return result with { Status = IngestStatus.Rejected, Reason = "an instance with this SOP Instance UID and different content is stored already" };
+                        case DuplicatePolicy.Keep:
+                            _logger.LogWarning("Instance {SopInstanceUid} received again with different content (hash {New}, stored {Old}); keeping the stored one",
+                                record.SOPInstanceUID, contentHash, existing.ContentHash);
+                            await _writer.WriteAsync(IndexWriteRequest.Link(record.SOPInstanceUID, target.ProjectId, target.DatasetId), ct).ConfigureAwait(false);
+                            return result with { Status = IngestStatus.Duplicate, ContentDiffers = true };
+                        default:
+                            _logger.LogInformation("Instance {SopInstanceUid} replaced (hash {Old} -> {New})", record.SOPInstanceUID, existing.ContentHash, contentHash);
+                            replaces = existing.Id;
+                            break;
+                    }
+                }
+
+                try
+                {
+                    await staged.CommitAsync(key, overwrite: true, ct).ConfigureAwait(false);
+                }
+                catch (IOException ex)
+                {
+                    return Failure(result, ex);
+                }
+
+                var request = IndexWriteRequest.NewInstance(record, file.Dataset, key, size, contentHash, context, target.ProjectId, target.DatasetId, replaces);
+                try
+                {
+                    // Past this point the file is in place: the caller's cancellation no longer applies, the row must be settled.
+                    await _writer.WriteAsync(request, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    TryDelete(key);
+                    return Failure(result, ex);
+                }
+                return result with { Replaced = replaces is not null };
+            }
+            finally
+            {
+                uidLock.Release();
+            }
+        }
+    }
+
+    private static async Task<(string Hash, long Size)> CopyAsync(Stream input, Stream output, DatasetEncoding? encoding, CancellationToken ct)
+    {
+        long size = 0;
+        if (encoding is not null)
+        {
+            var header = Part10Header.Encode(encoding);
+            await output.WriteAsync(header, ct).ConfigureAwait(false);
+            size += header.Length;
+        }
+        using var hasher = new ContentHasher();
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            int n;
+            while ((n = await input.ReadAsync(buffer.AsMemory(0, CopyBufferSize), ct).ConfigureAwait(false)) > 0)
+            {
+                hasher.Append(buffer.AsSpan(0, n));
+                await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                size += n;
+            }
+            await output.FlushAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return (hasher.Finish(), size);
+    }
+
+    private void TryDelete(string key)
+    {
+        try
+        {
+            _storage.Delete(key);
+        }
+        catch (IOException ex)
+        {
+            _logger.LogWarning(ex, "Could not remove {Key} after a failed index write; the consistency check will report it", key);
+        }
+    }
+
+    /// <summary>Reads the rest of the input so a network sender is not left blocked (the caller owns the stream).</summary>
+    private static async Task DrainAsync(Stream input, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            while (await input.ReadAsync(buffer, ct).ConfigureAwait(false) > 0) { }
+        }
+        catch (IOException)
+        {
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private IngestResult Rejected(IngestResult? partial, string reason)
+    {
+        _logger.LogWarning("Instance rejected: {Reason}", reason);
+        return (partial ?? new IngestResult { Status = IngestStatus.Rejected }) with { Status = IngestStatus.Rejected, Reason = reason };
+    }
+
+    private IngestResult Failure(IngestResult? partial, Exception ex)
+    {
+        var kind = IsOutOfSpace(ex) ? IngestFailure.OutOfResources : IngestFailure.Internal;
+        var reason = ex is ChannelClosedException ? "the archive is shutting down"
+            : kind == IngestFailure.OutOfResources ? "out of disk space"
+            : ex.Message;
+        _logger.LogError(ex, "Ingest of {SopInstanceUid} failed: {Reason}", partial?.SopInstanceUid, reason);
+        return (partial ?? new IngestResult { Status = IngestStatus.Failed }) with { Status = IngestStatus.Failed, Failure = kind, Reason = reason };
+    }
+
+    /// <summary>Disk full: ENOSPC/EDQUOT on Unix, ERROR_DISK_FULL/ERROR_HANDLE_DISK_FULL on Windows, SQLITE_FULL from the index.</summary>
+    public static bool IsOutOfSpace(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            switch (ex)
+            {
+                case SqliteException { SqliteErrorCode: 13 }: // SQLITE_FULL
+                    return true;
+                case IOException io:
+                    int code = io.HResult & 0xFFFF;
+                    if (OperatingSystem.IsWindows() ? code is 112 or 39 : io.HResult is 28 or 122) return true; // ENOSPC, EDQUOT (Linux)
+                    if (io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)) return true;
+                    break;
+            }
+        }
+        return false;
+    }
+}
