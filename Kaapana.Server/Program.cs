@@ -20,6 +20,7 @@ var app = builder.Build();
 app.UseKaapanaRequestLogging();
 
 app.MapHealthApi();
+app.MapUploadsApi();
 app.MapKaapanaJobsDashboard();
 
 app.Run();

@@ -1,0 +1,135 @@
+using System.IO.Compression;
+using Kaapana.Core;
+using Kaapana.Core.Archive.Index;
+using Kaapana.Core.Archive.Ingest;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Kaapana.Server.Apis;
+
+/// <summary>
+/// <c>POST /api/uploads</c>: one or many DICOM files and/or zip archives as multipart/form-data, each part streamed
+/// into the ingest pipeline (never buffered whole). Answers per file what was stored and what was rejected, and why.
+/// </summary>
+public static class UploadsApi
+{
+    public sealed record UploadedFile(string Name, string Status, string? SopInstanceUid, string? Reason);
+
+    public sealed record UploadResponse(int Accepted, int Rejected, IReadOnlyList<UploadedFile> Files);
+
+    public static IEndpointRouteBuilder MapUploadsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/uploads", PostUpload)
+            .WithName(nameof(PostUpload))
+            .WithTags("Archive")
+            .DisableAntiforgery();
+        return app;
+    }
+
+    /// <returns>200 when every file was stored (or already present), 400 when none was, 207 when some were.</returns>
+    public static async Task<IResult> PostUpload(
+        HttpRequest request, IIngestService ingest, IOptions<KaapanaOptions> options,
+        string? project, string? dataset, CancellationToken ct)
+    {
+        // Studies are large: the default 30 MB request limit is for forms, not for this endpoint.
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = null;
+
+        var boundary = request.ContentType is { } ct0 && MediaTypeHeaderValue.TryParse(ct0, out var media)
+            ? HeaderUtilities.RemoveQuotes(media.Boundary).Value
+            : null;
+        if (string.IsNullOrEmpty(boundary) || request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) != true)
+            return TypedResults.Problem("Send the files as multipart/form-data.", statusCode: StatusCodes.Status415UnsupportedMediaType);
+
+        var context = new IngestContext
+        {
+            Source = IngestSource.Upload,
+            PeerAddress = request.HttpContext.Connection.RemoteIpAddress?.ToString(),
+            UploadUser = request.HttpContext.User.Identity?.Name,
+            Project = string.IsNullOrWhiteSpace(project) ? null : project,
+            Dataset = string.IsNullOrWhiteSpace(dataset) ? null : dataset,
+        };
+        var files = new List<UploadedFile>();
+        var reader = new MultipartReader(boundary, request.Body);
+        int part = 0;
+        while (await reader.ReadNextSectionAsync(ct) is { } section)
+        {
+            part++;
+            var name = section.AsFileSection()?.FileName is { Length: > 0 } fn ? Path.GetFileName(fn) : $"part{part}";
+            if (name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
+                await IngestZipAsync(section.Body, name, ingest, context, options.Value, files, ct);
+            else
+                files.Add(ToFile(name, await ingest.IngestAsync(section.Body, context, ct)));
+        }
+
+        int accepted = files.Count(f => f.Status is "stored" or "duplicate");
+        var response = new UploadResponse(accepted, files.Count - accepted, files);
+        if (files.Count == 0)
+            return TypedResults.Problem("The request holds no files.", statusCode: StatusCodes.Status400BadRequest);
+        if (files.Any(f => f.Status == "out-of-space"))
+            return TypedResults.Json(response, statusCode: StatusCodes.Status507InsufficientStorage);
+        return TypedResults.Json(response, statusCode: accepted == files.Count ? StatusCodes.Status200OK
+            : accepted == 0 ? StatusCodes.Status400BadRequest : StatusCodes.Status207MultiStatus);
+    }
+
+    /// <summary>A zip needs random access, so it is spooled to a temp file inside the data directory first; entries are ingested one by one.</summary>
+    private static async Task IngestZipAsync(Stream body, string zipName, IIngestService ingest, IngestContext context,
+        KaapanaOptions options, List<UploadedFile> files, CancellationToken ct)
+    {
+        var spoolDir = Path.Combine(Path.GetFullPath(options.DataDir), "uploads");
+        Directory.CreateDirectory(spoolDir);
+        var spool = Path.Combine(spoolDir, $"{Guid.NewGuid():N}.zip");
+        try
+        {
+            await using (var fs = new FileStream(spool, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
+                await body.CopyToAsync(fs, ct);
+            ZipArchive zip;
+            try
+            {
+                zip = new ZipArchive(new FileStream(spool, FileMode.Open, FileAccess.Read, FileShare.Read, 81920), ZipArchiveMode.Read);
+            }
+            catch (InvalidDataException ex)
+            {
+                files.Add(new UploadedFile(zipName, "rejected", null, $"not a readable zip archive: {ex.Message}"));
+                return;
+            }
+            using (zip)
+            {
+                foreach (var entry in zip.Entries)
+                {
+                    if (entry.FullName.EndsWith('/')) continue; // directory entry
+                    // Entry names are only reported, never used as paths, so traversal names cannot escape anything.
+                    var label = $"{zipName}/{entry.FullName}";
+                    try
+                    {
+                        await using var es = entry.Open();
+                        files.Add(ToFile(label, await ingest.IngestAsync(es, context, ct)));
+                    }
+                    catch (InvalidDataException ex)
+                    {
+                        files.Add(new UploadedFile(label, "rejected", null, $"corrupt zip entry: {ex.Message}"));
+                    }
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(spool);
+        }
+    }
+
+    private static UploadedFile ToFile(string name, IngestResult r) => new(
+        name,
+        r.Status switch
+        {
+            IngestStatus.Stored => "stored",
+            IngestStatus.Duplicate => "duplicate",
+            IngestStatus.Rejected => "rejected",
+            _ when r.Failure == IngestFailure.OutOfResources => "out-of-space",
+            _ => "failed",
+        },
+        r.SopInstanceUid,
+        r.Reason);
+}
