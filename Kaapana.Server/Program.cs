@@ -14,13 +14,13 @@ builder.AddKaapanaLogging();
 builder.AddKaapanaIndex();
 builder.AddKaapanaArchive();
 builder.AddKaapanaJobs();
+builder.AddKaapanaApis();
 
 var app = builder.Build();
 
 app.UseKaapanaRequestLogging();
 
-app.MapHealthApi();
-app.MapUploadsApi();
+app.MapKaapanaApis();
 app.MapKaapanaJobsDashboard();
 
 app.Run();

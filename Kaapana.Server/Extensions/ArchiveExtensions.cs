@@ -1,5 +1,6 @@
 using Kaapana.Core;
 using Kaapana.Core.Archive;
+using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Ingest;
 using Kaapana.Core.Archive.Maintenance;
 using Kaapana.Core.Archive.Projects;
@@ -31,6 +32,7 @@ public static class ArchiveExtensions
         services.AddSingleton<IndexWriter>();
         services.AddSingleton<IIngestService, IngestService>();
         services.AddSingleton<IArchiveMaintenance, ArchiveMaintenance>();
+        services.AddSingleton<IArchiveQueries, ArchiveQueries>();
 
         // Start order: initializer (staging cleanup, default project) -> stability monitor -> writer. Stop runs in reverse,
         // so the writer drains its queue before the monitor stops.
