@@ -4,6 +4,7 @@ using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Projects;
 using Kaapana.Core.Archive.Storage;
 using Kaapana.Dicom;
+using Kaapana.Dicom.Network;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -188,7 +189,7 @@ public sealed class IngestService : IIngestService
         long size = 0;
         if (encoding is not null)
         {
-            var header = Part10Header.Encode(encoding);
+            var header = DicomFileMeta.EncodeHeader(DicomFileMeta.Create(encoding.SopClassUid, encoding.SopInstanceUid, encoding.TransferSyntax, encoding.SourceAETitle));
             await output.WriteAsync(header, ct).ConfigureAwait(false);
             size += header.Length;
         }
