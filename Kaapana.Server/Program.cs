@@ -13,6 +13,7 @@ builder.AddKaapanaDefaults();
 builder.AddKaapanaLogging();
 builder.AddKaapanaIndex();
 builder.AddKaapanaArchive();
+builder.AddKaapanaDicomReceiver();
 builder.AddKaapanaJobs();
 builder.AddKaapanaApis();
 

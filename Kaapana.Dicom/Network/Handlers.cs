@@ -61,6 +61,9 @@ public sealed class DicomStoreRequest
     /// <summary>The whole command set, for anything not surfaced above.</summary>
     public DicomDataset Command { get; }
 
+    /// <summary>Optional Error Comment (0000,0902) for the C-STORE-RSP, set by the handler with a failure or warning status (at most 64 characters are sent).</summary>
+    public string? ErrorComment { get; set; }
+
     /// <summary>
     /// The encoded data set (no meta information), in <see cref="TransferSyntax"/>. It is fed as P-DATA arrives, with
     /// back-pressure: nothing beyond about a megabyte is buffered, whatever the instance size. Read it once, forward only.

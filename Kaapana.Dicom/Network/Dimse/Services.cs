@@ -50,6 +50,8 @@ internal sealed class StorageService(IEnumerable<string>? sopClasses = null) : D
         }
         var request = new DicomStoreRequest(context.Association, context.Request, context.TransferSyntax, context.Dataset);
         var status = await handler.StoreAsync(request, ct).ConfigureAwait(false);
-        await context.SendResponseAsync(status, ct: ct).ConfigureAwait(false);
+        var comment = status.IsSuccess || string.IsNullOrEmpty(request.ErrorComment) ? null
+            : request.ErrorComment.Length > 64 ? request.ErrorComment[..64] : request.ErrorComment;
+        await context.SendResponseAsync(status, errorComment: comment, ct: ct).ConfigureAwait(false);
     }
 }

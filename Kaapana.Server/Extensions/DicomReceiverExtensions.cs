@@ -1,0 +1,34 @@
+using Kaapana.Core.Archive.Dicom;
+using Kaapana.Dicom.Network;
+using Kaapana.Dicom.Network.Query;
+
+namespace Kaapana.Server.Extensions;
+
+public static class DicomReceiverExtensions
+{
+    /// <summary>
+    /// The DICOM application entity (port 11112, AE title KAAPANA plus the receiving endpoints' titles by default):
+    /// C-ECHO, C-STORE into the archive, C-FIND/C-MOVE/C-GET from the index (Patient and Study Root). Settings: <c>Kaapana:Dicom:*</c> (<see cref="DicomReceiverOptions"/>).
+    /// Call after <see cref="ArchiveExtensions.AddKaapanaArchive"/>: hosted services start in registration order, so the
+    /// listener opens after the archive's endpoints are seeded, and stops before the index writer drains.
+    /// </summary>
+    public static IHostApplicationBuilder AddKaapanaDicomReceiver(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<DicomReceiverOptions>(builder.Configuration.GetSection(DicomReceiverOptions.SectionName));
+        // Handlers are resolved once per association, in a scope of their own.
+        services.AddScoped<IStoreHandler, ArchiveStoreHandler>();
+        services.AddScoped<IndexQueryHandler>();
+        services.AddScoped<IFindHandler>(sp => sp.GetRequiredService<IndexQueryHandler>());
+        services.AddScoped<IMoveHandler>(sp => sp.GetRequiredService<IndexQueryHandler>());
+        services.AddScoped<IGetHandler>(sp => sp.GetRequiredService<IndexQueryHandler>());
+        // Keys without an index column are return-only (C-FIND answers FF01 for them).
+        services.AddSingleton(new DicomQueryRetrieveOptions
+        {
+            MatchOptions = QueryMatchOptions.Default with { IsKeySupported = IndexQueryHandler.SupportedKeys },
+        });
+        services.AddSingleton<DicomReceiverService>();
+        services.AddHostedService(sp => sp.GetRequiredService<DicomReceiverService>());
+        return builder;
+    }
+}
