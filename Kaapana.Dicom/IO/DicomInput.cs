@@ -203,15 +203,9 @@ internal sealed class DicomInput
         IsDeflated = true;
     }
 
-    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+    private sealed class PrefixedStream(byte[] prefix, Stream inner) : ReadOnlyStream
     {
         private int _p;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
         public override int Read(Span<byte> buffer)
         {
             if (_p < prefix.Length)
@@ -223,9 +217,5 @@ internal sealed class DicomInput
             }
             return inner.Read(buffer);
         }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

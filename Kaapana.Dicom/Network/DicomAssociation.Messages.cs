@@ -198,28 +198,20 @@ public sealed partial class DicomAssociation
         }
 
         /// <summary>Read-only stream over the pipe; disposing it tells the writer to stop.</summary>
-        private sealed class PipeReaderStream(PipeReader reader) : Stream
+        private sealed class PipeReaderStream(PipeReader reader) : ReadOnlyStream
         {
             private readonly Stream _inner = reader.AsStream(leaveOpen: false);
             private int _disposed;
 
             public override bool CanRead => Volatile.Read(ref _disposed) == 0;
-            public override bool CanSeek => false;
-            public override bool CanWrite => false;
-            public override long Length => throw new NotSupportedException();
-            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
             public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => _inner.ReadAsync(buffer, ct);
             public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => _inner.ReadAsync(buffer, offset, count, ct);
 
             /// <summary>Synchronous reads would block a thread on the network; callers must read asynchronously.</summary>
-            public override int Read(byte[] buffer, int offset, int count) =>
+            public override int Read(Span<byte> buffer) =>
                 throw new NotSupportedException("The data set arrives from the network: read it asynchronously (ReadAsync/CopyToAsync).");
 
-            public override void Flush() { }
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
             protected override void Dispose(bool disposing)
             {

@@ -1,3 +1,4 @@
+using Kaapana.Dicom;
 using Microsoft.Extensions.Logging;
 
 namespace Kaapana.Core.Archive.Storage;
@@ -201,18 +202,13 @@ public sealed class FileSystemArchiveStorage : IArchiveStorage
 }
 
 /// <summary>A read-only window of <paramref name="length"/> bytes from the current position of an inner stream, which it owns.</summary>
-internal sealed class RangeStream(Stream inner, long length) : Stream
+internal sealed class RangeStream(Stream inner, long length) : ReadOnlyStream
 {
     private readonly long _length = length;
     private long _remaining = length;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _length;
     public override long Position { get => _length - _remaining; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -233,10 +229,6 @@ internal sealed class RangeStream(Stream inner, long length) : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -347,19 +347,9 @@ public class ReaderFuzzTests(ITestOutputHelper output)
 }
 
 /// <summary>A stream that hides its length and position, like a network socket or a pipe.</summary>
-internal sealed class NonSeekableStream(Stream inner) : Stream
+internal sealed class NonSeekableStream(Stream inner) : ReadOnlyStream
 {
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
     public override int Read(Span<byte> buffer) => inner.Read(buffer);
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     protected override void Dispose(bool disposing)
     {
         if (disposing) inner.Dispose();

@@ -345,25 +345,15 @@ public class DicomReaderTests
         Assert.Equal(expected.IsPartial, trickled.IsPartial);
     }
 
-    private sealed class TrickleStream(byte[] data) : Stream
+    private sealed class TrickleStream(byte[] data) : ReadOnlyStream
     {
         private int _pos;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
         public override int Read(Span<byte> buffer)
         {
             if (_pos >= data.Length || buffer.Length == 0) return 0;
             buffer[0] = data[_pos++];
             return 1;
         }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     // ---- structural errors and tolerances ----

@@ -337,7 +337,7 @@ public class ClientServerTests
     }
 
     /// <summary>Serves bytes, but stops before <paramref name="gateAt"/> until <paramref name="gate"/> completes.</summary>
-    private sealed class GatedStream(byte[] data, int gateAt, Task gate) : Stream
+    private sealed class GatedStream(byte[] data, int gateAt, Task gate) : ReadOnlyStream
     {
         private int _pos;
 
@@ -351,16 +351,9 @@ public class ClientServerTests
             return n;
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
+        public override int Read(Span<byte> buffer) => throw new NotSupportedException();
         public override long Length => data.Length;
         public override long Position { get => Volatile.Read(ref _pos); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private sealed class ScriptedStoreHandler : IStoreHandler
