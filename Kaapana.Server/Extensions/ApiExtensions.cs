@@ -16,6 +16,7 @@ public static class ApiExtensions
         app.MapHealthApi();
         app.MapUploadsApi();
         app.MapArchiveApi();
+        app.MapRemoteNodesApi();
         app.MapOpenApi();
         return app;
     }

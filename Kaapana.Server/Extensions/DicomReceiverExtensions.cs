@@ -1,4 +1,5 @@
 using Kaapana.Core.Archive.Dicom;
+using Kaapana.Core.Archive.Import;
 using Kaapana.Dicom.Network;
 using Kaapana.Dicom.Network.Query;
 
@@ -29,6 +30,8 @@ public static class DicomReceiverExtensions
         });
         services.AddSingleton<DicomReceiverService>();
         services.AddHostedService(sp => sp.GetRequiredService<DicomReceiverService>());
+        // Query/retrieve against Kaapana:Dicom:RemoteNodes (import a study into a project, send a series).
+        services.AddSingleton<IRemoteImportService, RemoteImportService>();
         return builder;
     }
 }

@@ -43,7 +43,9 @@ public sealed class KaapanaServer : IAsyncDisposable
     }
 
     /// <param name="settings">Configuration as environment variables, e.g. <c>["Kaapana__Archive__ReceivingEndpoints__0__AETitle"] = "LUNG_STUDY"</c>.</param>
-    public static async Task<KaapanaServer> StartAsync(string dataDir, IDictionary<string, string>? settings = null, int? dicomPort = null)
+    /// <param name="bindAddress">Where the DICOM listener binds (e.g. the host side of a test network namespace).</param>
+    public static async Task<KaapanaServer> StartAsync(string dataDir, IDictionary<string, string>? settings = null, int? dicomPort = null,
+        string bindAddress = "127.0.0.1")
     {
         int port = dicomPort ?? FreePort();
         var http = new Uri($"http://127.0.0.1:{FreePort()}");
@@ -58,7 +60,7 @@ public sealed class KaapanaServer : IAsyncDisposable
         psi.ArgumentList.Add("--urls");
         psi.ArgumentList.Add(http.ToString().TrimEnd('/'));
         psi.ArgumentList.Add($"--Kaapana:Dicom:Port={port}");
-        psi.ArgumentList.Add("--Kaapana:Dicom:BindAddress=127.0.0.1");
+        psi.ArgumentList.Add($"--Kaapana:Dicom:BindAddress={bindAddress}");
         psi.Environment["Kaapana__DataDir"] = dataDir;
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         psi.Environment.Remove("ASPNETCORE_URLS");
