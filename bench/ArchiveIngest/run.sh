@@ -86,36 +86,12 @@ bindir="$build/bin/Kaapana.Server/release"
 dll="$bindir/Kaapana.Server.dll"
 
 recv="$out/recv"
-# ext4 here has no journal: creating files within ~30 s of deleting many others scans past the recently deleted inodes
-# (see bench/StoreScp). Every run gets a fresh folder; deletion happens at the end only, and timing waits until the
-# previous run's deletion is 45 s old.
-[ -e "$recv" ] && { rm -rf "$recv"; date +%s >"$out/.deleted-at"; }
-if [ -f "$out/.deleted-at" ]; then
-    age=$(( $(date +%s) - $(cat "$out/.deleted-at") ))
-    if ((age < 45)); then echo "waiting $((45 - age)) s for recently deleted inodes to age" >&2; sync; sleep $((45 - age)); fi
-fi
-mkdir -p "$recv"
-pids=() netns="" hostif=""
-cleanup() {
-    set +e
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    if [ -n "$netns" ]; then
-        for p in $(ip netns pids "$netns" 2>/dev/null); do kill "$p" 2>/dev/null; done
-        sleep 0.3
-        ip netns del "$netns" 2>/dev/null; ip link del "$hostif" 2>/dev/null
-    fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/peers.sh"
+age_receive_dir
 trap cleanup EXIT
 
-now() { date +%s.%N; }
-ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 hz=$(getconf CLK_TCK)
 freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_echo() { # host port aet
-    for _ in $(seq 1 600); do echoscu -to 2 -aec "$3" "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
-    echo "no C-ECHO answer from $3 at $1:$2" >&2; return 1
-}
 results="$out/results.txt"; : >"$results"
 tsv="$out/results.tsv"; : >"$tsv"
 # record NAME REP SECONDS INSTANCES CPU_TICKS EXTRA
@@ -146,7 +122,7 @@ start_ours() { # run-name durability
         Kaapana__Dicom__AETitle=KAAPANA Kaapana__Archive__Durability="$2" ASPNETCORE_ENVIRONMENT=Production \
         dotnet "$dll" --urls "http://127.0.0.1:$http" >"$out/ours-$1.log" 2>&1) &
     ours_pid=$!; pids+=("$ours_pid")
-    wait_echo 127.0.0.1 "$ours_port" KAAPANA
+    wait_echo 127.0.0.1 "$ours_port" KAAPANA 600
     ours_dir="$dir"
 }
 stop_ours() { kill "$ours_pid"; wait "$ours_pid" 2>/dev/null || true; }
@@ -184,7 +160,7 @@ start_storescp() { # link port extra-args...
     fresh_dir "$link" warmup
     storescp -od "$recv/$link" +B -aet STORESCP "$@" "$port" >"$out/$link.log" 2>&1 &
     pids+=($!); eval "${link//-/_}_pid=$!"
-    wait_echo 127.0.0.1 "$port" STORESCP
+    wait_echo 127.0.0.1 "$port" STORESCP 600
     storescu_to 127.0.0.1 "$port" STORESCP "$warmset"
 }
 run_storescp() { # rep concurrent(0/1)
@@ -204,17 +180,6 @@ run_storescp() { # rep concurrent(0/1)
 
 # ---------------------------------------------------------------- Orthanc (as bench/StoreScp: private netns over a veth)
 orthanc_port=4242
-setup_netns() {
-    netns="kai-$$"; hostif="kai$$h"; local peerif="kai$$n" used b
-    used="$(ip -4 -o addr show; ip -4 route show table all)"
-    for b in $(seq 0 255); do [[ "$used" == *"10.198.$b."* ]] || break; done
-    orthanc_host="10.198.$b.2"
-    ip netns add "$netns"
-    ip link add "$hostif" type veth peer name "$peerif" netns "$netns"
-    ip addr add "10.198.$b.1/30" dev "$hostif"; ip link set "$hostif" up
-    ip -n "$netns" addr add "$orthanc_host/30" dev "$peerif"; ip -n "$netns" link set "$peerif" up
-    ip -n "$netns" link set lo up
-}
 start_orthanc() {
     local dir="$recv/orthanc.$1"
     mkdir -p "$dir"
@@ -228,7 +193,7 @@ EOF
     ip netns exec "$netns" Orthanc "$dir/orthanc.json" >"$dir/orthanc.log" 2>&1 &
     orthanc_pid=$!; pids+=("$orthanc_pid")
     for _ in $(seq 1 300); do curl -sf "http://$orthanc_host:8042/system" >/dev/null && break; sleep 0.1; done
-    wait_echo "$orthanc_host" "$orthanc_port" ORTHANC
+    wait_echo "$orthanc_host" "$orthanc_port" ORTHANC 600
 }
 run_orthanc() { # rep
     local t0 t1 c0 c1 n
@@ -245,7 +210,7 @@ run_orthanc() { # rep
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB; load average $(cut -d' ' -f1-3 /proc/loadavg); $count files, $bytes bytes" | tee -a "$results"
 dcmtk_port=$(freeport)
 start_storescp storescp "$dcmtk_port"
-((orthanc)) && setup_netns
+((orthanc)) && setup_netns kai 198
 targets=(ours storescp); ((powerloss)) && targets+=(ours-pls); ((orthanc)) && targets+=(orthanc)
 for rep in $(seq 1 "$reps"); do
     k=$(( (rep - 1) % ${#targets[@]} ))

@@ -72,34 +72,11 @@ dll="$build/bin/StoreScp/release/StoreScp.dll"
 echo "library: $lib" >&2
 
 recv="$out/recv"
-# Deletions must have aged ~45 s before timing (see fresh_dir): files left by an interrupted run, or the previous run's
-# final clean-up (its time is in .deleted-at).
-[ -e "$recv" ] && { rm -rf "$recv"; date +%s >"$out/.deleted-at"; }
-if [ -f "$out/.deleted-at" ]; then
-    age=$(( $(date +%s) - $(cat "$out/.deleted-at") ))
-    if ((age < 45)); then echo "waiting $((45 - age)) s for recently deleted inodes to age" >&2; sync; sleep $((45 - age)); fi
-fi
-mkdir -p "$recv"
-pids=() netns="" hostif=""
-cleanup() {
-    set +e
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    if [ -n "$netns" ]; then
-        for p in $(ip netns pids "$netns" 2>/dev/null); do kill "$p" 2>/dev/null; done
-        sleep 0.3
-        ip netns del "$netns" 2>/dev/null; ip link del "$hostif" 2>/dev/null
-    fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/peers.sh"
+age_receive_dir
 trap cleanup EXIT
 
-now() { date +%s.%N; }
-ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; } # user+system of a process, in clock ticks
 hz=$(getconf CLK_TCK)
-wait_echo() { # host port aet
-    for _ in $(seq 1 300); do echoscu -to 2 -aec "$3" "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
-    echo "no C-ECHO answer from $3 at $1:$2" >&2; return 1
-}
 results="$out/results.txt"
 : >"$results"
 tsv="$out/results.tsv"
@@ -139,17 +116,6 @@ start_storescp() {
 }
 # Orthanc has no bind-address option: it runs in a private network namespace reached over a veth pair (as
 # Kaapana.Tests/Interop/TestNetworkNamespace.cs does), with its SQLite index and storage in a fresh folder per run.
-setup_netns() {
-    netns="kbs-$$"; hostif="kbs$$h"; local peerif="kbs$$n" used b
-    used="$(ip -4 -o addr show; ip -4 route show table all)"
-    for b in $(seq 0 255); do [[ "$used" == *"10.199.$b."* ]] || break; done
-    orthanc_host="10.199.$b.2"
-    ip netns add "$netns"
-    ip link add "$hostif" type veth peer name "$peerif" netns "$netns"
-    ip addr add "10.199.$b.1/30" dev "$hostif"; ip link set "$hostif" up
-    ip -n "$netns" addr add "$orthanc_host/30" dev "$peerif"; ip -n "$netns" link set "$peerif" up
-    ip -n "$netns" link set lo up
-}
 start_orthanc() { # fresh storage folder per run
     local dir="$recv/orthanc.$1"
     rm -rf "$dir"; mkdir -p "$dir"
@@ -206,7 +172,7 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB; load ave
 start_storescp
 if [ "$only" != scu ]; then
     start_ours
-    ((orthanc)) && setup_netns
+    ((orthanc)) && setup_netns kbs 199
     # Warm-up of the long-running SCPs (our JIT; both: the first association's setup); its files are deleted before each run.
     storescu_to 127.0.0.1 "$ours_port" KAAPANA "$warmdir"
     storescu_to 127.0.0.1 "$dcmtk_port" STORESCP "$warmdir"
