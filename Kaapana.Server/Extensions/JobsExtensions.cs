@@ -22,7 +22,9 @@ public static class JobsExtensions
                 .UseRecommendedSerializerSettings()
                 .UseSQLiteStorage(kaapana.JobsDatabasePath);
         });
-        builder.Services.AddHangfireServer();
+        // Hangfire's default is 5 workers per core (at most 20), each an idle thread polling the job store; archive jobs are
+        // few and I/O-bound, so one per core is enough and leaves the cores to ingest.
+        builder.Services.AddHangfireServer(options => options.WorkerCount = Math.Max(2, Environment.ProcessorCount));
 
         return builder;
     }

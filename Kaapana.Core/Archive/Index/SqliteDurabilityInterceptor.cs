@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
@@ -13,22 +14,39 @@ namespace Kaapana.Core.Archive.Index;
 public sealed class SqliteDurabilityInterceptor(ArchiveDurability durability) : DbConnectionInterceptor
 {
     // A 32 MiB page cache (the default is 2 MiB): keeps the upper levels of the UID indexes in memory as the index grows.
-    private string Pragma => (durability == ArchiveDurability.PowerLossSafe ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;")
-        + " PRAGMA cache_size=-32768;";
+    private string Pragma { get; } = string.Intern((durability == ArchiveDurability.PowerLossSafe ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;")
+        + " PRAGMA cache_size=-32768;");
+
+    // Native connections (pooled by Microsoft.Data.Sqlite, so one is opened many times) already set to a pragma text: the
+    // pragmas are per native connection, so a reopened pooled connection needs them only if another setting was applied.
+    private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, string> Applied = new();
+
+    private bool NeedsPragma(DbConnection connection, out SQLitePCL.sqlite3? handle)
+    {
+        handle = (connection as SqliteConnection)?.Handle;
+        if (handle is null) return connection is SqliteConnection;
+        return !(Applied.TryGetValue(handle, out var applied) && ReferenceEquals(applied, Pragma));
+    }
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
-        if (connection is not SqliteConnection) return;
-        using var command = connection.CreateCommand();
-        command.CommandText = Pragma;
-        command.ExecuteNonQuery();
+        if (!NeedsPragma(connection, out var handle)) return;
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = Pragma;
+            command.ExecuteNonQuery();
+        }
+        if (handle is not null) Applied.AddOrUpdate(handle, Pragma);
     }
 
     public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        if (connection is not SqliteConnection) return;
-        await using var command = connection.CreateCommand();
-        command.CommandText = Pragma;
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        if (!NeedsPragma(connection, out var handle)) return;
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = Pragma;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        if (handle is not null) Applied.AddOrUpdate(handle, Pragma);
     }
 }

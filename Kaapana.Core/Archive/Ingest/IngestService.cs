@@ -197,12 +197,19 @@ public sealed class IngestService : IIngestService
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try
         {
-            int n;
-            while ((n = await input.ReadAsync(buffer.AsMemory(0, CopyBufferSize), ct).ConfigureAwait(false)) > 0)
+            // Fill the buffer before hashing and writing it: a network data set arrives in PDV-sized reads (often 16 KB), and
+            // each file write is a thread-pool hop on Unix; whole buffers mean a few large writes and hash updates per instance.
+            while (true)
             {
-                hasher.Append(buffer.AsSpan(0, n));
-                await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                size += n;
+                int filled = 0, n;
+                while (filled < CopyBufferSize
+                       && (n = await input.ReadAsync(buffer.AsMemory(filled, CopyBufferSize - filled), ct).ConfigureAwait(false)) > 0)
+                    filled += n;
+                if (filled == 0) break;
+                hasher.Append(buffer.AsSpan(0, filled));
+                await output.WriteAsync(buffer.AsMemory(0, filled), ct).ConfigureAwait(false);
+                size += filled;
+                if (filled < CopyBufferSize) break; // end of input
             }
             await output.FlushAsync(ct).ConfigureAwait(false);
         }
