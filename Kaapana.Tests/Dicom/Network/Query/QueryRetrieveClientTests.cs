@@ -266,6 +266,32 @@ public class QueryRetrieveClientTests(QueryRetrieveFixture fx) : IClassFixture<Q
         public object? GetService(Type serviceType) => serviceType == typeof(IFindHandler) ? find : null;
     }
 
+    [Fact]
+    public async Task A_get_handler_accepts_storage_contexts_only_for_the_scp_role()
+    {
+        // C-GET needs storage contexts in which the requestor is the SCP; they must not let plain C-STOREs in.
+        await using var server = new DicomServer(new DicomServerOptions { BindAddress = "127.0.0.1", Port = 0 }, new OnlyGet(fx.Archive));
+        await server.StartAsync();
+        var client = new DicomClient(new DicomClientOptions { Host = "127.0.0.1", Port = server.LocalEndPoint!.Port });
+        var ct = DicomUids.CTImageStorage;
+        var mr = DicomUids.MRImageStorage;
+        await using var a = await client.ConnectAsync(
+        [
+            new DicomPresentationContextRequest(QueryRetrieveInformationModel.StudyRoot.GetSopClassUid, DicomPresentationContextRequest.UncompressedTransferSyntaxes),
+            new DicomPresentationContextRequest(ct, DicomPresentationContextRequest.UncompressedTransferSyntaxes, ScuRole: false, ScpRole: true),
+            new DicomPresentationContextRequest(mr, DicomPresentationContextRequest.UncompressedTransferSyntaxes),
+        ]);
+        var accepted = a.PresentationContexts.Where(pc => pc.IsAccepted).Select(pc => pc.AbstractSyntax).ToHashSet();
+        Assert.Contains(QueryRetrieveInformationModel.StudyRoot.GetSopClassUid, accepted);
+        Assert.Contains(ct, accepted);
+        Assert.DoesNotContain(mr, accepted);
+    }
+
+    private sealed class OnlyGet(IGetHandler get) : IServiceProvider
+    {
+        public object? GetService(Type serviceType) => serviceType == typeof(IGetHandler) ? get : null;
+    }
+
     /// <summary>Where the data set starts in a Part 10 file (after preamble, DICM and the meta group).</summary>
     private static int FileDatasetOffset(string path) => FileDatasetOffset(File.ReadAllBytes(path));
 
