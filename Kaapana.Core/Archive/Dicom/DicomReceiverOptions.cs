@@ -39,6 +39,10 @@ public sealed class DicomReceiverOptions
 
     /// <summary>C-MOVE destinations: <c>Kaapana:Dicom:RemoteNodes:0:AETitle=PACS</c>, <c>...:0:Host=10.0.0.5</c>, <c>...:0:Port=104</c>.</summary>
     public List<RemoteNodeOptions> RemoteNodes { get; set; } = [];
+
+    /// <summary>The configured node with this AE title (padding ignored, case kept: AE titles are case-sensitive).</summary>
+    public RemoteNodeOptions? FindRemoteNode(string aeTitle) =>
+        RemoteNodes.FirstOrDefault(n => string.Equals(n.AETitle.Trim(), aeTitle.Trim(), StringComparison.Ordinal));
 }
 
 /// <summary>A remote DICOM node: AE title and network address.</summary>

@@ -288,7 +288,7 @@ public sealed class IndexQueryHandler(
 
     public ValueTask<DicomApplicationEntity?> ResolveDestinationAsync(string aeTitle, DicomRetrieveRequest request, CancellationToken ct)
     {
-        var node = options.Value.RemoteNodes.FirstOrDefault(n => string.Equals(n.AETitle.Trim(), aeTitle.Trim(), StringComparison.Ordinal));
+        var node = options.Value.FindRemoteNode(aeTitle);
         if (node is null) logger.LogWarning("C-MOVE from {CallingAE} to unknown destination {Destination}", request.CallingAE, aeTitle);
         return ValueTask.FromResult(node is null ? null : new DicomApplicationEntity(node.AETitle.Trim(), node.Host, node.Port));
     }

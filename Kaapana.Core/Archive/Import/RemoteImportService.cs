@@ -92,8 +92,7 @@ public sealed class RemoteImportService(
 
     public IReadOnlyList<RemoteNodeOptions> Nodes => receiverOptions.Value.RemoteNodes;
 
-    public RemoteNodeOptions? FindNode(string aeTitle) =>
-        Nodes.FirstOrDefault(n => string.Equals(n.AETitle.Trim(), aeTitle.Trim(), StringComparison.Ordinal));
+    public RemoteNodeOptions? FindNode(string aeTitle) => receiverOptions.Value.FindRemoteNode(aeTitle);
 
     private DicomClient Client(RemoteNodeOptions node) => new(new DicomClientOptions
     {
