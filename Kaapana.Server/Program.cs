@@ -1,5 +1,7 @@
 using Kaapana.Server.Apis;
+using Kaapana.Server.DicomWeb;
 using Kaapana.Server.Extensions;
+using Kaapana.Server.Viewer;
 
 // Content root is the build output, so appsettings.json is found wherever the server is
 // started from; the working directory only anchors a relative Kaapana:DataDir.
@@ -16,12 +18,16 @@ builder.AddKaapanaArchive();
 builder.AddKaapanaDicomReceiver();
 builder.AddKaapanaJobs();
 builder.AddKaapanaApis();
+builder.AddKaapanaDicomWeb();
+builder.AddKaapanaViewer();
 
 var app = builder.Build();
 
 app.UseKaapanaRequestLogging();
 
 app.MapKaapanaApis();
+app.MapKaapanaDicomWeb();
+app.MapKaapanaViewer();
 app.MapKaapanaJobsDashboard();
 
 app.Run();
