@@ -320,7 +320,15 @@ public sealed class DockerContainerRunner : IContainerRunner, IDisposable
         {
             while (true)
             {
-                var read = await output.ReadOutputAsync(buffer, 0, buffer.Length, CancellationToken.None);
+                MultiplexedStream.ReadResult read;
+                try
+                {
+                    read = await output.ReadOutputAsync(buffer, 0, buffer.Length, CancellationToken.None);
+                }
+                catch (Exception e) when (!stop.IsCancellationRequested)
+                {
+                    throw EngineFailure("reading the container's output", e);
+                }
                 if (read.EOF)
                 {
                     break;
