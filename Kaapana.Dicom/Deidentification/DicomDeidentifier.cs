@@ -328,7 +328,9 @@ public sealed class DicomDeidentifier
     private void RemapUids(DicomDataset ds, DicomValueElement e)
     {
         if (e.IsEmpty) return;
-        var mapped = RawStrings(ds, e).Select(u => u.Length == 0 ? u : _mapping.MapUid(u)).ToArray();
+        // UIDs under the DICOM root (well-known frames of reference such as an atlas, SOP classes) identify no one and
+        // lose their meaning when replaced.
+        var mapped = RawStrings(ds, e).Select(u => u.Length == 0 || u.StartsWith("1.2.840.10008.", StringComparison.Ordinal) ? u : _mapping.MapUid(u)).ToArray();
         ds.Set(e.Tag, DicomVR.UI, mapped);
     }
 

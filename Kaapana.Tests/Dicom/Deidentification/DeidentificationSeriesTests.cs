@@ -305,6 +305,24 @@ public class DeidentificationSeriesTests
     }
 
     [Fact]
+    public void WellKnownUidsAndNestedPatientsAreHandled()
+    {
+        var ds = SyntheticCt.Series(1, 8)[0].Dataset;
+        ds.Set(DicomTags.FrameOfReferenceUID, "1.2.840.10008.1.4.1.1"); // Talairach brain atlas frame of reference (PS3.16)
+        var other = new DicomDataset();
+        other.Set(DicomTags.PatientID, "OTHER-123456");
+        other.Set(DicomTags.PatientName, "Roe^Richard");
+        ds.SetSequence(DicomTags.SourcePatientGroupIdentificationSequence, other);
+        var result = For("project-a").Deidentify(ds);
+        Assert.Equal("1.2.840.10008.1.4.1.1", result.GetString(DicomTags.FrameOfReferenceUID));
+        Assert.Equal(DicomUids.CTImageStorage, result.GetString(DicomTags.SOPClassUID));
+        var nested = result.GetSequence(DicomTags.SourcePatientGroupIdentificationSequence).Items[0];
+        Assert.Equal(new HmacDeidentificationMapping(Secret, "project-a").MapPatient("OTHER-123456").PatientId, nested.GetString(DicomTags.PatientID));
+        Assert.DoesNotContain("Roe", nested.GetString(DicomTags.PatientName));
+        Assert.NotEqual(result.GetString(DicomTags.PatientID), nested.GetString(DicomTags.PatientID));
+    }
+
+    [Fact]
     public void MappingIsDeterministicAndKeyedByTarget()
     {
         var a = new HmacDeidentificationMapping(Secret, "p1");
