@@ -475,8 +475,8 @@ FFFAFFFA X | Digital Signatures Sequence
 
     // Additions. In the 2013 edition's table but not in the extract above: Context Group Extension Creator UID, Creator Version
     // UID, Modifying Device Manufacturer. Ours (not in the table; chosen because they carry the same information as rows above):
-    // birth/death date in an alternative calendar, the issuer qualifiers of the patient ID, the SR Text Value (free text that the
-    // Basic Profile's D on Content Sequence would replace), and instance-level UIDs of the PS3.6 dictionary that reference other
+    // birth/death date in an alternative calendar, the issuer qualifiers of the patient ID, the SR Text Value and the presentation
+    // state Unformatted Text Value (free text that the Basic Profile's D on Content / Graphic Annotation Sequence would replace), and instance-level UIDs of the PS3.6 dictionary that reference other
     // instances or frames of reference, so that references stay consistent after remapping.
     private const string AdditionalRows = """
 0008010D U U:K | Context Group Extension Creator UID
@@ -486,6 +486,7 @@ FFFAFFFA X | Digital Signatures Sequence
 00100034 X | Patient's Death Date in Alternative Calendar
 00100024 X | Issuer of Patient ID Qualifiers Sequence
 0040A160 D D:C | Text Value
+00700006 D G:C | Unformatted Text Value
 00020033 U U:K | RTV Communication SOP Instance UID
 00081167 U U:K | Multi-frame Source SOP Instance UID
 00083012 U U:K | Radiopharmaceutical Administration Event UID

@@ -298,6 +298,7 @@ public sealed class DicomDeidentifier
             DicomVR.UI => null,
             DicomVR.AE or DicomVR.CS or DicomVR.SH => Cut(_options.DummyText, 16),
             DicomVR.UR => "urn:" + _options.DummyText.ToLowerInvariant(),
+            DicomVR.PN => $"{Cut(_options.DummyText, 31)}^{Cut(_options.DummyText, 31)}", // family^given: one component is the retired form
             _ when vr.IsString() => Cut(_options.DummyText, 64),
             _ => null,
         };

@@ -53,11 +53,11 @@ public sealed class HmacDeidentificationMapping : IDeidentificationMapping
     {
         var h = Hash("patient", patientKey);
         // 12 base-32 characters = 60 bits: collisions are unlikely below ~10^8 patients per target.
-        var id = new StringBuilder(_prefix.Length + 13).Append(_prefix).Append('-');
+        var code = new StringBuilder(12);
         ulong bits = BitConverter.ToUInt64(h, 0);
-        for (int i = 0; i < 12; i++, bits >>= 5) id.Append(Base32[(int)(bits & 31)]);
-        var s = id.ToString();
-        return new PatientPseudonym(s, s);
+        for (int i = 0; i < 12; i++, bits >>= 5) code.Append(Base32[(int)(bits & 31)]);
+        // The name as family^given: a PN without a component separator is the retired form (dciodvfy warns).
+        return new PatientPseudonym($"{_prefix}-{code}", $"{_prefix}^{code}");
     }
 
     public int DateShiftDays(string patientKey)

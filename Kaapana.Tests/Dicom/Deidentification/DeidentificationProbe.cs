@@ -99,11 +99,16 @@ public static class DeidentificationProbe
 
     /// <summary>dciodvfy's error lines, with the values it quotes removed (a remapped UID or a dummy date is not a new error).</summary>
     /// <summary>Keyed by the normalised line (values replaced by &lt;&gt;, UIDs by &lt;uid&gt;); the value is the line as printed.</summary>
-    public static Dictionary<string, string> DciodvfyErrors(string path)
+    public static Dictionary<string, string> DciodvfyErrors(string path) => DciodvfyLines(path, "Error");
+
+    /// <summary>dciodvfy's warning lines, normalised like <see cref="DciodvfyErrors"/>.</summary>
+    public static Dictionary<string, string> DciodvfyWarnings(string path) => DciodvfyLines(path, "Warning");
+
+    private static Dictionary<string, string> DciodvfyLines(string path, string kind)
     {
         var r = ImagingTools.Run("dciodvfy", path);
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in (r.Stderr + "\n" + r.Text).Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("Error", StringComparison.Ordinal)))
+        foreach (var line in (r.Stderr + "\n" + r.Text).Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith(kind, StringComparison.Ordinal)))
         {
             var key = System.Text.RegularExpressions.Regex.Replace(line, "= <[^>]*>|\"[^\"]*\"", "<>");
             key = System.Text.RegularExpressions.Regex.Replace(key, @"\b\d+(\.\d+){2,}\b", "<uid>");

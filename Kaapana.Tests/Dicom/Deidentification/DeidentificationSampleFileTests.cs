@@ -22,6 +22,10 @@ public class DeidentificationSampleFileTests
         using var dir = new ImagingTools.TempDir();
         var failures = new List<string>();
         var writerOnly = new List<string>();
+        var newWarnings = new Dictionary<string, int>();
+        var warningExample = new Dictionary<string, string>();
+        int goneWarnings = 0;
+        static string Kind(string w) => System.Text.RegularExpressions.Regex.Replace(w, @"Element=<>.*|\(0x[0-9a-f]{4},0x[0-9a-f]{4}\).*", "").Trim();
         int checkedFiles = 0, withPixels = 0, dciodvfyCompared = 0, directories = 0;
         foreach (var sample in SampleFiles.Parsed.Where(s => !SampleFiles.Broken.ContainsKey(s.Name)))
         {
@@ -76,10 +80,21 @@ public class DeidentificationSampleFileTests
             var after = DeidentificationProbe.DciodvfyErrors(output);
             var added = after.Keys.Except(before.Keys).Except(byWriter).Select(k => after[k]).ToList();
             dciodvfyCompared++;
+            // Warnings may differ (e.g. a dummy where the original was empty, an attribute now zero length): counted, not failed.
+            var warningsBefore = DeidentificationProbe.DciodvfyWarnings(sample.FullPath).Keys.ToHashSet();
+            var warningsAfterRaw = DeidentificationProbe.DciodvfyWarnings(output);
+            var warningsAfter = warningsAfterRaw.Keys.ToHashSet();
+            foreach (var w in warningsAfter.Except(warningsBefore))
+            {
+                newWarnings[Kind(w)] = newWarnings.GetValueOrDefault(Kind(w)) + 1;
+                warningExample.TryAdd(Kind(w), warningsAfterRaw[w]);
+            }
+            goneWarnings += warningsBefore.Except(warningsAfter).Count();
             if (added.Count > 0) failures.Add($"{sample.Name}: new dciodvfy errors:\n    {string.Join("\n    ", added)}");
         }
         Console.WriteLine($"De-identified {checkedFiles} sample files ({withPixels} with pixel data), refused {directories} DICOMDIRs; "
             + $"dciodvfy errors caused by re-writing alone (not counted against de-identification) in {writerOnly.Count}:\n{string.Join('\n', writerOnly)}");
+        Console.WriteLine($"dciodvfy warnings gone: {goneWarnings}; new warnings by kind:\n{string.Join('\n', newWarnings.OrderByDescending(x => x.Value).Select(x => $"  {x.Value} x {x.Key} (e.g. {warningExample[x.Key]})"))}");
         Assert.True(failures.Count == 0, $"{failures.Count} problems in {checkedFiles} files:\n{string.Join('\n', failures)}");
         Assert.True(directories >= 7, $"only {directories} DICOMDIRs seen");
         Assert.True(checkedFiles > 100, $"only {checkedFiles} sample files checked");

@@ -211,6 +211,7 @@ public class DeidentificationSeriesTests
         Assert.False(ds.Contains(DicomTags.IssuerOfPatientID));
         Assert.Equal("ANONYMIZED", ds.GetString(DicomTags.StationName));
         Assert.StartsWith("ANON-", ds.GetString(DicomTags.PatientID));
+        Assert.Equal("ANON^" + ds.GetString(DicomTags.PatientID)[5..], ds.GetString(DicomTags.PatientName));
     }
 
     [Fact]
