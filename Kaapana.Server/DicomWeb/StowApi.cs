@@ -28,8 +28,11 @@ namespace Kaapana.Server.DicomWeb;
 /// </summary>
 public static class StowApi
 {
-    /// <summary>RFC 2046 5.1.1: 1 to 70 characters.</summary>
-    private const int MaxBoundaryLength = 70;
+    /// <summary>
+    /// RFC 2046 5.1.1 allows 1 to 70 characters, but Orthanc's DICOMweb client (1.7) sends 73; we take what ASP.NET Core's
+    /// form reader takes (FormOptions.MultipartBoundaryLengthLimit, 128).
+    /// </summary>
+    private const int MaxBoundaryLength = 128;
     private const string DicomJson = "application/dicom+json";
 
     public static IServiceCollection AddStow(this IServiceCollection services) => services;
@@ -46,17 +49,24 @@ public static class StowApi
         return group;
     }
 
-    public static Task<IResult> StoreInstances(HttpRequest request, IIngestService ingest, IProjectCatalog projects,
+    public static Task<IResult> StoreInstances(HttpRequest request, IIngestService ingest, IProjectCatalog projects, ILoggerFactory logs,
         string? project, string? dataset, CancellationToken ct) =>
-        StoreAsync(request, null, ingest, projects, project, dataset, ct);
+        StoreAsync(request, null, ingest, projects, logs, project, dataset, ct);
 
     public static Task<IResult> StoreStudyInstances(HttpRequest request, string study, IIngestService ingest, IProjectCatalog projects,
-        string? project, string? dataset, CancellationToken ct) =>
-        StoreAsync(request, study, ingest, projects, project, dataset, ct);
+        ILoggerFactory logs, string? project, string? dataset, CancellationToken ct) =>
+        StoreAsync(request, study, ingest, projects, logs, project, dataset, ct);
 
     private static async Task<IResult> StoreAsync(HttpRequest request, string? study, IIngestService ingest, IProjectCatalog projects,
-        string? project, string? dataset, CancellationToken ct)
+        ILoggerFactory logs, string? project, string? dataset, CancellationToken ct)
     {
+        var logger = logs.CreateLogger(typeof(StowApi).FullName!);
+        IResult Problem(int status, string detail)
+        {
+            logger.LogWarning("STOW-RS request refused with {Status}: {Detail} (Content-Type {ContentType})", status, detail, request.ContentType);
+            return TypedResults.Problem(detail, statusCode: status);
+        }
+
         if (!AcceptsDicomJson(request))
             return Problem(StatusCodes.Status406NotAcceptable,
                 $"STOW-RS answers in {DicomJson} only (application/dicom+xml is not supported); accept {DicomJson} or application/json.");
@@ -130,6 +140,8 @@ public static class StowApi
 
         if (part == 0)
             return Problem(StatusCodes.Status400BadRequest, "The multipart body holds no parts.");
+        if (response.Failed > 0)
+            logger.LogWarning("STOW-RS: {Stored} instances stored, {Failed} failed (HTTP {Status})", response.Stored, response.Failed, response.StatusCode);
         return new DicomJsonResult(response.StatusCode, response.ToJson());
     }
 
@@ -165,7 +177,7 @@ public static class StowApi
         if (string.IsNullOrEmpty(boundary))
             return (null, StatusCodes.Status400BadRequest, $"Content-Type has no boundary; {expected}.");
         if (boundary.Length > MaxBoundaryLength)
-            return (null, StatusCodes.Status400BadRequest, $"The boundary is longer than {MaxBoundaryLength} characters (RFC 2046).");
+            return (null, StatusCodes.Status400BadRequest, $"The boundary is longer than {MaxBoundaryLength} characters.");
         return (boundary, 0, null);
     }
 
@@ -177,8 +189,6 @@ public static class StowApi
 
     /// <summary>PS3.5 9.1: up to 64 characters, digits and dots.</summary>
     private static bool IsUid(string s) => s.Length is > 0 and <= 64 && s.All(c => c is '.' or (>= '0' and <= '9'));
-
-    private static IResult Problem(int status, string detail) => TypedResults.Problem(detail, statusCode: status);
 
     /// <summary>A DICOM JSON body with a chosen status (the typed results offer no status for raw bytes).</summary>
     private sealed class DicomJsonResult(int statusCode, byte[] json) : IResult

@@ -55,13 +55,15 @@ public sealed class StowLargeBodyTests(ITestOutputHelper output)
             using var content = StowClient.Body(parts);
             using var request = new HttpRequestMessage(HttpMethod.Post, "/dicomweb/studies") { Content = content };
             request.Headers.TransferEncodingChunked = true;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             using var response = await http.SendAsync(request);
             var body = await response.Content.ReadAsStringAsync();
             var answer = StowClient.Parse(response.StatusCode, response.Content.Headers.ContentType?.MediaType, body);
 
             long peak = StatusKb(server.ProcessId, "VmHWM");
             long after = StatusKb(server.ProcessId, "VmRSS");
-            output.WriteLine($"body {bodyBytes / 1024 / 1024} MB ({Instances} x {Size}² CT); server RSS before {before / 1024} MB, peak during {peak / 1024} MB, after {after / 1024} MB");
+            clock.Stop();
+            output.WriteLine($"body {bodyBytes / 1024 / 1024} MB ({Instances} x {Size}² CT) stored in {clock.Elapsed.TotalSeconds:F1} s; server RSS before {before / 1024} MB, peak during {peak / 1024} MB, after {after / 1024} MB");
 
             Assert.True(answer.Status == HttpStatusCode.OK, $"{answer.Status}: {body[..Math.Min(body.Length, 2000)]}");
             Assert.Equal(files.Select(f => f.Sop), answer.Stored.Select(s => s.SopInstanceUid));

@@ -285,6 +285,11 @@ public sealed class StowTests(StowServerFixture fixture, ITestOutputHelper outpu
             Assert.Contains("--B--", Detail(g));
         }
 
+        // An absurd boundary (over 128 characters; RFC 2046 says 70, Orthanc sends 73).
+        var longBoundary = new string('x', 129);
+        var tooLong = await StowClient.PostAsync(Http, "/dicomweb/studies", Raw(Multipart(longBoundary, [a]), $"multipart/related; boundary={longBoundary}"));
+        Assert.True(tooLong.Status == HttpStatusCode.BadRequest && Detail(tooLong).Contains("boundary"), tooLong.ToString());
+
         // The valid part-less body "--B--": 400.
         var empty = await StowClient.PostAsync(Http, "/dicomweb/studies", Raw("--B--\r\n"u8.ToArray(), type));
         Assert.True(empty.Status == HttpStatusCode.BadRequest, empty.ToString());
