@@ -29,6 +29,9 @@ public sealed class KaapanaServer : IAsyncDisposable
     }
 
     public string DataDir { get; }
+
+    /// <summary>The server's PID (for /proc measurements).</summary>
+    public int ProcessId => _process.Id;
     public int DicomPort { get; }
     public Uri BaseAddress { get; }
     public string Output => string.Join(Environment.NewLine, _output);
