@@ -61,7 +61,7 @@ public static class WadoApi
         if (representation is null)
             return WadoProblems.NotAcceptable(
                 "Instances are sent as multipart/related; type=\"application/dicom\", with transfer-syntax=* (as stored), none (Explicit VR Little Endian) " +
-                $"or one of: {string.Join(", ", DicomTransferSyntax.Uncompressed.Concat(DicomCodecs.Default.SupportedTransferSyntaxes).Select(t => t.Uid).Distinct())}.");
+                $"or one of: {string.Join(", ", DicomTransferSyntax.Uncompressed.Concat(WadoNegotiation.Encodable).Select(t => t.Uid).Distinct())}.");
         var found = await retrieval.FindAsync(scope, ct);
         if (!found.Found) return WadoProblems.NotFound(found.NotFound!);
 

@@ -1,4 +1,5 @@
 using Kaapana.Dicom;
+using Kaapana.Dicom.Imaging;
 using Kaapana.Dicom.Imaging.Codecs;
 using Kaapana.Dicom.Imaging.Rendering;
 using Microsoft.Extensions.Primitives;
@@ -89,13 +90,21 @@ public static class WadoNegotiation
 
     private static bool IsAnyMultipart(Range r) => r.MediaType is "*/*" or "multipart/*" || r.MediaType == MultipartRelated && r.Type is null or "*/*";
 
-    /// <summary>Syntaxes we can write a whole instance in: the uncompressed ones and those a registered codec encodes.</summary>
-    public static DicomTransferSyntax? Producible(string uid)
-    {
-        var ts = DicomTransferSyntax.Uncompressed.FirstOrDefault(t => t.Uid == uid)
-            ?? DicomCodecs.Default.SupportedTransferSyntaxes.FirstOrDefault(t => t.Uid == uid);
-        return ts;
-    }
+    /// <summary>Image layouts an encoder is asked about to tell whether it encodes at all (8 and 16-bit grey, 8-bit RGB).</summary>
+    private static readonly PixelDataInfo[] TypicalImages =
+    [
+        new() { BitsAllocated = 16, BitsStored = 16, HighBit = 15 },
+        new() { BitsAllocated = 8, BitsStored = 8, HighBit = 7 },
+        new() { BitsAllocated = 8, BitsStored = 8, HighBit = 7, SamplesPerPixel = 3, PhotometricInterpretation = PhotometricInterpretation.Rgb },
+    ];
+
+    /// <summary>The compressed syntaxes a registered codec encodes (decode-only codecs, e.g. JPEG-LS here, are left out).</summary>
+    public static IReadOnlyList<DicomTransferSyntax> Encodable { get; } = DicomCodecs.Default.SupportedTransferSyntaxes
+        .Where(ts => DicomCodecs.Default.TryGetCodec(ts, out var c) && TypicalImages.Any(i => c.CanEncode(ts, i))).ToList();
+
+    /// <summary>Syntaxes we can write a whole instance or a frame in: the uncompressed ones and those a registered codec encodes.</summary>
+    public static DicomTransferSyntax? Producible(string uid) =>
+        DicomTransferSyntax.Uncompressed.FirstOrDefault(t => t.Uid == uid) ?? Encodable.FirstOrDefault(t => t.Uid == uid);
 
     /// <summary>Retrieve of studies, series, instances: <c>multipart/related; type="application/dicom"</c> (PS3.18 8.7.3.5.1).</summary>
     public static InstanceRepresentation? ForInstances(StringValues accept)
@@ -166,7 +175,7 @@ public static class WadoNegotiation
     {
         if (uid == stored.Uid && stored.IsEncapsulated) return new FrameRepresentation(true, stored);
         if (uid == DicomTransferSyntax.ExplicitVRLittleEndian.Uid) return new FrameRepresentation(false, DicomTransferSyntax.ExplicitVRLittleEndian);
-        var ts = DicomCodecs.Default.SupportedTransferSyntaxes.FirstOrDefault(t => t.Uid == uid);
+        var ts = Encodable.FirstOrDefault(t => t.Uid == uid);
         return ts is null ? null : new FrameRepresentation(false, ts);
     }
 

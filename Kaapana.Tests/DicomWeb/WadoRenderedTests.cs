@@ -44,7 +44,8 @@ public class WadoRenderedTests(WadoFixture fixture)
         var (_, narrow, _) = await GetImageAsync(ct.Uri + "/rendered?window=100,10", "image/png");
         var (_, wide, _) = await GetImageAsync(ct.Uri + "/rendered?window=2048,4096,linear", "image/png");
         Assert.NotEqual(narrow.Pixels, wide.Pixels);
-        Assert.All(narrow.Pixels, p => Assert.True(p is 0 or 255, "A 10-wide window at 100 leaves 12-bit noise black or white"));
+        // A 10-wide window at 100 leaves 12-bit noise black or white, but for the few values inside it.
+        Assert.True(narrow.Pixels.Count(p => p is not (0 or 255)) < narrow.Pixels.Length / 100, "most pixels black or white");
 
         var (_, low, lowBytes) = await GetImageAsync(ct.Uri + "/rendered?quality=5");
         var (_, high, highBytes) = await GetImageAsync(ct.Uri + "/rendered?quality=100");
