@@ -112,8 +112,8 @@ public sealed record QidoQuery(QidoResource Resource, DicomDataset Identifier, D
             || (top == DicomTags.SeriesInstanceUID && resource.SeriesInstanceUID is not null))
             return Fail($"{name} is already given in the path.", out error);
         if (value.Length > 0 && Model.GetLevelOf(top) is { } level && level > resource.Level)
-            return Fail($"{name} is a {level.ToCode().ToLowerInvariant()}-level attribute: a search for {resource.Noun} matches only on attributes of "
-                        + $"the {resource.Level.ToCode().ToLowerInvariant()} level and above (it may be asked for with includefield).", out error);
+            return Fail($"{name} is {LevelName(level, article: true)}-level attribute: a search for {resource.Noun} matches only on attributes of "
+                        + $"the {LevelName(resource.Level)} level and above (it may be asked for with includefield).", out error);
         if (top == DicomTags.SpecificCharacterSet || top == DicomTags.QueryRetrieveLevel)
             return Fail($"{name} cannot be a search key.", out error);
 
@@ -215,6 +215,14 @@ public sealed record QidoQuery(QidoResource Resource, DicomDataset Identifier, D
             DicomValueElement v => !v.IsEmpty,
             _ => false,
         };
+
+    private static string LevelName(QueryRetrieveLevel level, bool article = false) => level switch
+    {
+        QueryRetrieveLevel.Patient => article ? "a patient" : "patient",
+        QueryRetrieveLevel.Study => article ? "a study" : "study",
+        QueryRetrieveLevel.Series => article ? "a series" : "series",
+        _ => article ? "an instance" : "instance",
+    };
 
     private static bool IsUid(string s) => s.Length is > 0 and <= 64 && s.All(c => char.IsAsciiDigit(c) || c == '.');
 
