@@ -8,7 +8,7 @@ namespace Kaapana.Server.DicomWeb;
 
 /// <summary>
 /// QIDO-RS (PS3.18 10.6): search for studies, series and instances, answered by <see cref="IndexSearch"/> exactly as C-FIND
-/// (Study Root, relational) answers the same keys. See README.md in this folder for the parameters and choices.
+/// (Study Root, relational) answers the same keys. Parameters and choices: Qido.md in this folder.
 /// </summary>
 public static class QidoApi
 {

@@ -182,6 +182,18 @@ public sealed class QidoTests(QidoFixture fx) : IClassFixture<QidoFixture>
         Assert.False(all.Contains(DicomTags.SOPInstanceUID)); // instance attributes are not part of a series' "all"
     }
 
+    [Fact]
+    public async Task The_study_list_query_OHIF_sends_is_answered()
+    {
+        // OHIF 3's study list (FIELD-NOTES): limit, offset, fuzzymatching, includefield of Study Description and Modality.
+        var r = await GetAsync("/studies?limit=101&offset=0&fuzzymatching=false&includefield=00081030%2C00080060", "application/dicom+json");
+        Assert.True(r.Status == HttpStatusCode.OK, r.Body);
+        var studies = r.Results;
+        Assert.Equal(fx.Instances.Select(i => i.Study).Distinct().Order(), studies.Select(s => s.GetString(DicomTags.StudyInstanceUID)).Order());
+        Assert.All(studies, s => Assert.True(s.Contains(DicomTags.StudyDescription) && s.Contains(DicomTags.Modality)));
+        Assert.Empty(r.Warnings);
+    }
+
     public static TheoryData<string> PagedQueries() => new() { "/instances?", "/instances?Modality=CT&", "/instances?PatientName=qido*&", "/series?StudyDate=20240101-&" };
 
     [Theory]
