@@ -15,6 +15,7 @@ public sealed class QidoResults(QidoQuery query, IndexSearchResult result, strin
 {
     public const string MediaType = "application/dicom+json";
     private const int FlushThreshold = 32 * 1024;
+    private const int FlushEvery = 64; // results, when the pipe cannot tell how much it holds
 
     private static readonly DicomJsonWriteOptions JsonOptions = new() { InlineBinaryThreshold = 0 };
 
@@ -29,18 +30,23 @@ public sealed class QidoResults(QidoQuery query, IndexSearchResult result, strin
         if (query.IgnoredKeys.Count > 0)
             response.Headers.Append("Warning", $"299 {service}: \"The following attributes are not supported as matching keys and were ignored: {string.Join(", ", query.IgnoredKeys)}\"");
 
+        await response.StartAsync(ct).ConfigureAwait(false); // headers out now: results follow as they are read
         await using var writer = new Utf8JsonWriter(response.BodyWriter, DicomJsonWriter.CreateWriterOptions());
         writer.WriteStartArray();
+        var pipe = response.BodyWriter;
+        int sinceFlush = 0;
         await foreach (var candidate in result.Matches.WithCancellation(ct).ConfigureAwait(false))
         {
             var ds = query.Query.CreateResponse(candidate);
             ds.Remove(DicomTags.QueryRetrieveLevel);
             ds.Set(DicomTags.RetrieveURL, DicomVR.UR, query.Resource.RetrieveUrl(service, candidate));
             DicomJsonWriter.Write(writer, ds, JsonOptions);
-            if (writer.BytesPending >= FlushThreshold)
+            // Hand the result to the response pipe, and send once enough is waiting: nothing reaches the client before a flush.
+            writer.Flush();
+            if (++sinceFlush >= FlushEvery || (pipe.CanGetUnflushedBytes && pipe.UnflushedBytes >= FlushThreshold))
             {
-                await writer.FlushAsync(ct).ConfigureAwait(false);
-                await response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
+                sinceFlush = 0;
+                await pipe.FlushAsync(ct).ConfigureAwait(false);
             }
         }
         writer.WriteEndArray();

@@ -264,6 +264,8 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
         for (int at = 0; at < ids.Count; at += LoadChunk)
         {
+            // A constant list becomes an inline IN (...), which SQLite answers by primary key lookups; a parameterised one
+            // (json_each) made it scan the table for every chunk (measured ~5x slower on 3,000 instances).
             var chunk = ids.GetRange(at, Math.Min(LoadChunk, ids.Count - at));
             var contains = Expression.Call(typeof(Enumerable), nameof(Enumerable.Contains), [typeof(long)], Expression.Constant(chunk), spec.Id.Body);
             var rows = spec.Source(db).Where(Expression.Lambda<Func<T, bool>>(contains, spec.Id.Parameters[0])).OrderBy(spec.Id);
