@@ -33,7 +33,7 @@ public sealed class DockerContainerRunner : IContainerRunner, IDisposable
             _configuration = new DockerClientConfiguration(new Uri(_options.Endpoint), defaultTimeout: _options.RequestTimeout);
             _client = _configuration.CreateClient();
         }
-        catch (Exception e) when (e is UriFormatException or ArgumentException or NotSupportedException or InvalidOperationException)
+        catch (Exception e) // Docker.DotNet throws a bare Exception for an unknown scheme
         {
             _configuration?.Dispose();
             _configuration = null;
