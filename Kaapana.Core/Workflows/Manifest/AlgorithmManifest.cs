@@ -30,7 +30,7 @@ public sealed record AlgorithmManifest
     /// <summary>Network access for the container (default none); an admin must allow it when registering.</summary>
     public bool Network { get; init; }
 
-    /// <summary>How many times a failed item is run again before it stays Failed (0-5).</summary>
+    /// <summary>How many times a failed or timed-out item is run again automatically at launch (0-5); a manual retry of failed items is one more attempt each.</summary>
     public int Retries { get; init; }
 
     public string DisplayTitle => Title ?? Name;
