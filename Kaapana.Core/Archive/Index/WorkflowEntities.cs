@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 
 namespace Kaapana.Core.Archive.Index;
@@ -31,7 +32,8 @@ public sealed class Algorithm
     public DateTime RegisteredAt { get; set; }
 }
 
-/// <summary>The states of an item, and of a run rolled up from its items.</summary>
+/// <summary>The states of an item, and of a run rolled up from its items. Stored as numbers, written as names in JSON.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<WorkState>))]
 public enum WorkState
 {
     Queued = 0,

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Tests.Archive;
 using Kaapana.Tests.Workflows.Docker;
@@ -35,7 +34,7 @@ public class DerivedResultsTests(DockerTestEngine docker)
             {
                 var (version, sources, study) = await host.SeedDatasetAsync(2, instances: 2);
                 derivedSeries = TestInstances.NewUid();
-                image = await BuildImageAsync(study, derivedSeries);
+                image = await DerivedImage.BuildAsync(docker, study, derivedSeries);
                 var algorithm = await host.RegisterAsync(image, Manifest);
                 runId = await host.CreateRunAsync(algorithm.Id, version);
                 var (run, items) = await host.WaitForRunAsync(runId);
@@ -113,48 +112,8 @@ public class DerivedResultsTests(DockerTestEngine docker)
         }
         finally
         {
-            if (image.Length > 0) await DockerCliAsync("rmi", "-f", image);
+            if (image.Length > 0) await DerivedImage.RemoveAsync(docker, image);
             Directory.Delete(dataDir, recursive: true);
         }
-    }
-
-    /// <summary>Builds FROM kaapana/busybox an image that copies its baked-in payload to /output.</summary>
-    private async Task<string> BuildImageAsync(string studyUid, string seriesUid)
-    {
-        var dir = Directory.CreateTempSubdirectory("kaapana-derived-image-").FullName;
-        try
-        {
-            var payload = Directory.CreateDirectory(Path.Combine(dir, "payload")).FullName;
-            for (int i = 1; i <= 2; i++)
-                await File.WriteAllBytesAsync(Path.Combine(payload, $"derived-{i}.dcm"), TestInstances.Create(new TestInstances.Spec(
-                    "DERIVED", "Derived^Test", studyUid, seriesUid, TestInstances.NewUid(), InstanceNumber: i, SeriesNumber: 99, SeriesDescription: "derived")));
-            await File.WriteAllTextAsync(Path.Combine(payload, "metrics.json"), """{"voxels":1234,"volumeMl":5.5,"label":"a, b"}""");
-            await File.WriteAllTextAsync(Path.Combine(payload, "notes.txt"), "a file artifact\n");
-            await File.WriteAllTextAsync(Path.Combine(dir, "Dockerfile"), """
-                FROM kaapana/busybox:latest
-                COPY payload /payload
-                ENTRYPOINT ["/bin/sh", "-c", "cp /payload/* /output/ && echo copied $(ls /payload | wc -l) files && cat /input/params.json"]
-                """);
-            var tag = "kaapana-test-engine/copy-derived:" + Guid.NewGuid().ToString("N")[..12];
-            await DockerCliAsync("build", "-q", "-t", tag, dir);
-            return tag;
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    private async Task DockerCliAsync(params string[] args)
-    {
-        var psi = new ProcessStartInfo("/usr/bin/docker") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("-H");
-        psi.ArgumentList.Add(docker.Endpoint);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, $"docker {string.Join(' ', args)} failed ({p.ExitCode}): {await stderr}{await stdout}");
     }
 }
