@@ -204,4 +204,35 @@ public class WorkflowRunTests(DockerTestEngine docker)
         var noLabel = await host.Algorithms.RegisterAsync(new Kaapana.Core.Workflows.Engine.RegisterAlgorithmRequest(DockerTestEngine.Image("fail"), null));
         Assert.Contains("has no org.kaapana.algorithm label", noLabel.Errors[0]);
     }
+
+    [Theory]
+    [InlineData("series", 3)]
+    [InlineData("study", 2)]
+    [InlineData("dataset", 1)]
+    public async Task The_input_scope_decides_how_many_items_and_containers_a_run_has(string scope, int expectedItems)
+    {
+        await using var host = await WorkflowTestHost.StartAsync(docker);
+        var a = await host.SeedDatasetAsync(2, instances: 1);
+        var b = await host.SeedDatasetAsync(1, instances: 2);
+        var project = (await host.Projects.FindProjectAsync("default"))!;
+        var both = await host.Projects.CreateDatasetAsync(project.Id, "both-" + scope + Guid.NewGuid().ToString("N")[..6]);
+        await host.Projects.AddSeriesToDatasetAsync(both.Id, [.. a.SeriesUids, .. b.SeriesUids]);
+        var version = await host.Projects.FreezeAsync(both.Id);
+        var algorithm = await host.RegisterAsync(DockerTestEngine.Image("succeed"),
+            $$"""{"name":"succeed-{{scope}}","version":"1","input":{"scope":"{{scope}}"},"outputs":["files"]}""");
+        var (run, items) = await host.WaitForRunAsync(await host.CreateRunAsync(algorithm.Id, version.Id));
+
+        Assert.Equal(WorkState.Succeeded, run.State);
+        Assert.Equal(expectedItems, items.Count);
+        Assert.Equal(4, items.Sum(i => i.InstanceCount));
+        // Each container saw exactly its item's files (plus manifest.json and params.json).
+        var artifacts = await host.Results.ListArtifactsAsync(run.Id);
+        foreach (var item in items)
+        {
+            var text = await File.ReadAllTextAsync(host.Results.AbsolutePath(artifacts.Single(x => x.RunItemId == item.Id)));
+            Assert.Contains($"inputs={item.InstanceCount + 2}", text);
+        }
+        if (scope == "study") Assert.Equal(new[] { a.StudyUid, b.StudyUid }.Order(StringComparer.Ordinal), items.Select(i => i.ScopeKey).Order(StringComparer.Ordinal));
+        if (scope == "dataset") Assert.Equal("dataset", items[0].ScopeKey);
+    }
 }
