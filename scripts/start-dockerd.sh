@@ -23,8 +23,10 @@ die() {
   exit 1
 }
 
+# Debian's CLI (docker.io, like dockerd) speaks the daemon's API; `version` pings it and needs its answer.
+docker_cli=/usr/bin/docker
 answers() {
-  [[ -S $socket ]] && [[ $(curl -s --max-time 3 --unix-socket "$socket" http://localhost/_ping 2>/dev/null) == OK ]]
+  [[ -S $socket ]] && timeout 5 "$docker_cli" -H "$endpoint" version --format '{{.Server.APIVersion}}' >/dev/null 2>&1
 }
 
 if answers; then
@@ -36,7 +38,7 @@ fi
 dockerd=$(command -v dockerd || true)
 [[ -n $dockerd ]] || dockerd=/usr/sbin/dockerd
 [[ -x $dockerd ]] || die "dockerd not found: install the Debian package docker.io (scripts/test.sh does)"
-command -v curl >/dev/null || die "curl not found (used to ping the daemon): apt-get install curl"
+[[ -x $docker_cli ]] || die "$docker_cli not found: install the Debian package docker.io (scripts/test.sh does)"
 
 mkdir -p "$state_dir/root" "$run_dir/exec"
 # Two test runs starting at once must not start two daemons on one data root.

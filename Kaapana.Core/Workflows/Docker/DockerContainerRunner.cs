@@ -219,6 +219,11 @@ public sealed class DockerContainerRunner : IContainerRunner, IDisposable
             {
                 // Gone meanwhile (its own run removed it): what we wanted.
             }
+            catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+                // "Removal already in progress": someone else is removing it.
+                _logger.LogInformation("Orphan container {ContainerId} is already being removed: {Message}", Short(orphan.ContainerId), e.ResponseBody);
+            }
             catch (Exception e) when (IsEngineFailure(e, cancellationToken))
             {
                 throw EngineFailure($"removing orphan container {Short(orphan.ContainerId)}", e);
@@ -243,8 +248,8 @@ public sealed class DockerContainerRunner : IContainerRunner, IDisposable
         {
             Mounts =
             [
-                new Mount { Type = "bind", Source = spec.InputDirectory, Target = InputPath, ReadOnly = true },
-                new Mount { Type = "bind", Source = spec.OutputDirectory, Target = OutputPath, ReadOnly = false },
+                new Mount { Type = "bind", Source = HostPath(spec.InputDirectory), Target = InputPath, ReadOnly = true },
+                new Mount { Type = "bind", Source = HostPath(spec.OutputDirectory), Target = OutputPath, ReadOnly = false },
             ],
             NetworkMode = spec.NetworkAccess ? _options.AllowedNetworkMode : "none",
             SecurityOpt = ["no-new-privileges"],
@@ -285,6 +290,19 @@ public sealed class DockerContainerRunner : IContainerRunner, IDisposable
         };
     }
 
+    /// <summary>The path the engine's host knows <paramref name="serverPath"/> by (<see cref="DockerOptions.HostPathMappings"/>).</summary>
+    private string HostPath(string serverPath)
+    {
+        var full = Path.GetFullPath(serverPath);
+        var match = _options.HostPathMappings
+            .Where(m => !string.IsNullOrEmpty(m.ServerPath) && !string.IsNullOrEmpty(m.HostPath))
+            .Select(m => (Server: Path.TrimEndingDirectorySeparator(Path.GetFullPath(m.ServerPath)), m.HostPath))
+            .Where(m => full == m.Server || full.StartsWith(m.Server + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            .OrderByDescending(m => m.Server.Length)
+            .FirstOrDefault();
+        return match.Server is null ? full : Path.Join(match.HostPath, full[match.Server.Length..]);
+    }
+
     /// <summary>
     /// Reads the multiplexed output until the container closes it, cutting lines per stream. Feeds the bounded tail and
     /// the caller's callback; a callback failure cancels the run (through <paramref name="failed"/>) and is rethrown by the caller.
@@ -302,7 +320,15 @@ public sealed class DockerContainerRunner : IContainerRunner, IDisposable
         {
             while (true)
             {
-                var read = await output.ReadOutputAsync(buffer, 0, buffer.Length, CancellationToken.None);
+                MultiplexedStream.ReadResult read;
+                try
+                {
+                    read = await output.ReadOutputAsync(buffer, 0, buffer.Length, CancellationToken.None);
+                }
+                catch (Exception e) when (!stop.IsCancellationRequested)
+                {
+                    throw EngineFailure("reading the container's output", e);
+                }
                 if (read.EOF)
                 {
                     break;

@@ -10,9 +10,11 @@ public sealed class DockerOptions
 
     /// <summary>
     /// Identifies this server on the containers it starts (label <c>org.kaapana.instance</c>), so a restarted server finds
-    /// its own containers and leaves those of other servers sharing the daemon alone. Keep it stable across restarts.
+    /// its own containers and leaves those of other servers sharing the engine alone. It must survive restarts and
+    /// re-creation of the server's own container (whose host name changes), hence a constant default rather than the
+    /// machine name; give each server its own value when several share one Docker engine.
     /// </summary>
-    public string InstanceId { get; set; } = Environment.MachineName;
+    public string InstanceId { get; set; } = "kaapana";
 
     /// <summary>How long an availability check may take; an unreachable engine is reported within this time.</summary>
     public TimeSpan PingTimeout { get; set; } = TimeSpan.FromSeconds(2);
@@ -47,6 +49,22 @@ public sealed class DockerOptions
     /// <summary>Docker network a container joins when its algorithm is allowed network access (otherwise <c>none</c>).</summary>
     public string AllowedNetworkMode { get; set; } = "bridge";
 
+    /// <summary>
+    /// Where the engine sees the server's folders, when the server itself runs in a container: bind-mount sources are host
+    /// paths, so <c>/data/runs/…</c> inside the server container must become e.g.
+    /// <c>/var/lib/docker/volumes/kaapana_kaapana-data/_data/runs/…</c>. The longest matching <see cref="HostPathMapping.ServerPath"/>
+    /// wins; without a match a path is passed as it is (right when the server runs on the host, or mounts its data folder
+    /// at the same path as on the host).
+    /// </summary>
+    public List<HostPathMapping> HostPathMappings { get; set; } = [];
+
     /// <summary>Device-request driver for GPUs (<c>--gpus</c> leaves it empty and lets Docker pick, e.g. nvidia).</summary>
     public string GpuDriver { get; set; } = "";
+}
+
+/// <summary>A folder as the server sees it and as the Docker engine's host sees it.</summary>
+public sealed class HostPathMapping
+{
+    public string ServerPath { get; set; } = "";
+    public string HostPath { get; set; } = "";
 }

@@ -73,6 +73,26 @@ public sealed class ContainerRunTests(DockerTestEngine engine)
     }
 
     [Fact]
+    public async Task Silent_image_that_exits_at_once_succeeds_with_empty_logs()
+    {
+        using var runner = engine.NewRunner();
+        using var work = new WorkFolder();
+        var calls = 0;
+
+        var result = await runner.RunAsync(work.Spec(DockerTestEngine.Image("trivial")), (_, _) =>
+        {
+            calls++;
+            return ValueTask.CompletedTask;
+        });
+
+        Assert.Equal(ContainerOutcome.Succeeded, result.Outcome);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal((0, 0L, 0L), (calls, result.Logs.TotalLines, result.Logs.TotalBytes));
+        Assert.Empty(Directory.GetFileSystemEntries(work.Output));
+        await AssertGoneAsync(runner, result.ContainerId);
+    }
+
+    [Fact]
     public async Task Hanging_image_is_killed_at_its_timeout_and_removed()
     {
         // A request timeout shorter than the run: waiting for the exit and the log stream must not be bound by it.

@@ -21,6 +21,24 @@ public sealed class ContainerSandboxTests(DockerTestEngine engine)
     }
 
     [Fact]
+    public async Task Mount_sources_are_translated_to_host_paths_when_the_server_runs_in_a_container()
+    {
+        using var work = new WorkFolder();
+        // What the host calls the server's data folder: another folder here, holding different files.
+        var host = Path.Combine(work.Root, "as-seen-by-host");
+        Directory.CreateDirectory(Path.Combine(host, "input"));
+        Directory.CreateDirectory(Path.Combine(host, "output"));
+        File.WriteAllText(Path.Combine(host, "input", "host-side.txt"), "h");
+        File.WriteAllText(Path.Combine(work.Input, "server-side.txt"), "s");
+        using var runner = engine.NewRunner(o => o.HostPathMappings = [new HostPathMapping { ServerPath = work.Root + "/", HostPath = host }]);
+
+        var result = await runner.RunAsync(work.Spec(DockerTestEngine.Image("succeed")) with { Entrypoint = ["ls", "/input"] });
+
+        Assert.Equal(ContainerOutcome.Succeeded, result.Outcome);
+        Assert.Equal(["host-side.txt"], result.Logs.Stdout.Select(l => l.Text));
+    }
+
+    [Fact]
     [SupportedOSPlatform("linux")]
     public async Task Input_and_root_are_read_only_tmp_and_output_writable_without_privileges()
     {
