@@ -105,23 +105,25 @@ public static class WorkflowsApi
     private static ValidationProblem Invalid(string title, IReadOnlyList<string> errors) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["errors"] = [.. errors] }, detail: string.Join("\n", errors), title: title);
 
-    private static RunDto ToDto(WorkflowRun r, IReadOnlyList<RunItem> items, bool withItems) => new(
+    private static RunDto ToDto(WorkflowRun r, IReadOnlyList<RunItem> items) =>
+        ToDto(r, items.GroupBy(i => i.State).ToDictionary(g => g.Key, g => g.Count()), items);
+
+    private static RunDto ToDto(WorkflowRun r, IReadOnlyDictionary<WorkState, int> counts, IReadOnlyList<RunItem>? items) => new(
         r.Id, r.AlgorithmId, r.AlgorithmName, r.AlgorithmVersion, r.ImageDigest, JsonNode.Parse(r.ParametersJson), r.ProjectId, r.DatasetVersionId,
         r.SeriesSelectionJson is { } s ? JsonNode.Parse(s) : null, r.State, r.CreatedAt, r.StartedAt, r.EndedAt, r.RequestedBy, r.ResultsDatasetId, r.RerunOf,
-        items.GroupBy(i => i.State).ToDictionary(g => g.Key.ToString(), g => g.Count()),
-        withItems ? items.Select(i => new RunItemDto(i.Id, i.ScopeKey, i.State, i.InstanceCount, i.Attempt, i.ExitCode, i.ContainerId, i.StartedAt, i.EndedAt,
-            i.Error, i.LogPath is not null || i.State == WorkState.Running, i.MetricsJson is not null)).ToList() : null);
+        counts.ToDictionary(c => c.Key.ToString(), c => c.Value),
+        items?.Select(i => new RunItemDto(i.Id, i.ScopeKey, i.State, i.InstanceCount, i.Attempt, i.ExitCode, i.ContainerId, i.StartedAt, i.EndedAt,
+            i.Error, i.LogPath is not null || i.State == WorkState.Running, i.MetricsJson is not null)).ToList());
 
     public static async Task<Ok<List<RunDto>>> ListRuns(WorkflowRuns runs, CancellationToken ct, int? limit = null)
     {
-        var list = new List<RunDto>();
-        foreach (var r in await runs.ListAsync(limit ?? 100, ct))
-            if (await runs.GetAsync(r.Id, ct) is { } full) list.Add(ToDto(full.Run, full.Items, withItems: false));
-        return TypedResults.Ok(list);
+        var list = await runs.ListAsync(limit ?? 100, ct);
+        var counts = await runs.CountItemsAsync([.. list.Select(r => r.Id)], ct);
+        return TypedResults.Ok(list.Select(r => ToDto(r, counts.GetValueOrDefault(r.Id) ?? [], null)).ToList());
     }
 
     public static async Task<Results<Ok<RunDto>, NotFound>> GetRun(long id, WorkflowRuns runs, CancellationToken ct) =>
-        await runs.GetAsync(id, ct) is { } r ? TypedResults.Ok(ToDto(r.Run, r.Items, withItems: true)) : TypedResults.NotFound();
+        await runs.GetAsync(id, ct) is { } r ? TypedResults.Ok(ToDto(r.Run, r.Items)) : TypedResults.NotFound();
 
     public static async Task<Results<Created<RunDto>, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ProblemHttpResult>> CreateRun(
         CreateRunDto request, WorkflowRuns runs, IContainerRunner runner, CancellationToken ct)
@@ -138,7 +140,7 @@ public static class WorkflowsApi
         {
             case RunCommandOutcome.Done:
                 var r = (await runs.GetAsync(result.RunId!.Value, ct))!.Value;
-                return TypedResults.Created($"/api/runs/{r.Run.Id}", ToDto(r.Run, r.Items, withItems: true));
+                return TypedResults.Created($"/api/runs/{r.Run.Id}", ToDto(r.Run, r.Items));
             case RunCommandOutcome.NotFound:
                 return TypedResults.NotFound(new ProblemDetails { Title = string.Join("\n", result.Errors) });
             case RunCommandOutcome.Conflict:
@@ -153,7 +155,7 @@ public static class WorkflowsApi
         var result = await runs.CancelAsync(id, ct);
         return result.Outcome switch
         {
-            RunCommandOutcome.Done => TypedResults.Ok(ToDto((await runs.GetAsync(id, ct))!.Value.Run, (await runs.GetAsync(id, ct))!.Value.Items, withItems: true)),
+            RunCommandOutcome.Done => TypedResults.Ok(await runs.GetAsync(id, ct) is { } r ? ToDto(r.Run, r.Items) : throw new InvalidOperationException($"Run {id} vanished.")),
             RunCommandOutcome.NotFound => TypedResults.NotFound(new ProblemDetails { Title = result.Errors[0] }),
             _ => TypedResults.Conflict(new ProblemDetails { Title = result.Errors[0] }),
         };

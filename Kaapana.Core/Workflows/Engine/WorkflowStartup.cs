@@ -39,16 +39,25 @@ public sealed class WorkflowStartup(
 
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var items = await db.RunItems.Where(i => i.State == WorkState.Running || i.State == WorkState.Queued).ToListAsync(cancellationToken);
+            var runIds = items.Select(i => i.RunId).Distinct().ToList();
+            var cancelled = (await db.WorkflowRuns.Where(r => runIds.Contains(r.Id) && r.CancelRequested).Select(r => r.Id).ToListAsync(cancellationToken)).ToHashSet();
             foreach (var item in items)
             {
+                item.Dispatch++;
+                if (cancelled.Contains(item.RunId))
+                {
+                    // Its run was being cancelled when the server stopped: finish that instead of running it again.
+                    item.State = WorkState.Cancelled;
+                    item.EndedAt = DateTime.UtcNow;
+                    continue;
+                }
                 if (item.State == WorkState.Running) logger.LogInformation("Item {Item} of run {Run} was running when the server stopped; queued again", item.Id, item.RunId);
                 item.State = WorkState.Queued;
-                item.Dispatch++;
             }
             await db.SaveChangesAsync(cancellationToken);
-            foreach (var item in items) item.JobId = queue.Enqueue(item.Id, item.Dispatch);
+            foreach (var item in items.Where(i => i.State == WorkState.Queued)) item.JobId = queue.Enqueue(item.Id, item.Dispatch);
             await db.SaveChangesAsync(cancellationToken);
-            foreach (var runId in items.Select(i => i.RunId).Distinct()) await runs.RollUpAsync(runId, cancellationToken);
+            foreach (var runId in runIds) await runs.RollUpAsync(runId, cancellationToken);
         }
         catch (ContainerEngineException e)
         {

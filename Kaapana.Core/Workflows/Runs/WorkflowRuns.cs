@@ -242,6 +242,15 @@ public sealed class WorkflowRuns(
         return (run, await db.RunItems.AsNoTracking().Where(i => i.RunId == runId).OrderBy(i => i.Id).ToListAsync(ct));
     }
 
+    /// <summary>Item counts per state of each of <paramref name="runIds"/>.</summary>
+    public async Task<Dictionary<long, Dictionary<WorkState, int>>> CountItemsAsync(IReadOnlyCollection<long> runIds, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.RunItems.Where(i => runIds.Contains(i.RunId)).GroupBy(i => new { i.RunId, i.State })
+            .Select(g => new { g.Key.RunId, g.Key.State, Count = g.Count() }).ToListAsync(ct);
+        return rows.GroupBy(r => r.RunId).ToDictionary(g => g.Key, g => g.ToDictionary(r => r.State, r => r.Count));
+    }
+
     public async Task<IReadOnlyList<WorkflowRun>> ListAsync(int limit = 100, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -235,4 +235,22 @@ public class WorkflowRunTests(DockerTestEngine docker)
         if (scope == "study") Assert.Equal(new[] { a.StudyUid, b.StudyUid }.Order(StringComparer.Ordinal), items.Select(i => i.ScopeKey).Order(StringComparer.Ordinal));
         if (scope == "dataset") Assert.Equal("dataset", items[0].ScopeKey);
     }
+
+    [Fact]
+    public async Task A_flooding_container_gets_a_bounded_log_file()
+    {
+        await using var host = await WorkflowTestHost.StartAsync(docker, settings: new Dictionary<string, string?> { ["Kaapana:Workflows:MaxLogFileBytes"] = "100000" });
+        var (version, _, _) = await host.SeedDatasetAsync(1, instances: 1);
+        var algorithm = await host.RegisterAsync(DockerTestEngine.Image("flood"), Manifest("flood"));
+        var (run, items) = await host.WaitForRunAsync(await host.CreateRunAsync(algorithm.Id, version));
+
+        Assert.Equal(WorkState.Succeeded, run.State);
+        var path = (await host.Results.GetLogPathAsync(run.Id, items[0].Id))!;
+        Assert.InRange(new FileInfo(path).Length, 90_000, 101_000);
+        var lines = await File.ReadAllLinesAsync(path);
+        Assert.StartsWith("[kaapana ", lines[0]);
+        Assert.Contains(lines, l => l.StartsWith("flood xxxx", StringComparison.Ordinal));
+        Assert.Contains("524288 lines, 52428800 bytes", string.Join('\n', lines)); // the runner counted everything printed
+        Assert.Matches(@"^\[kaapana\] log file limit of 100000 bytes reached: \d+ more lines not written$", lines[^1]);
+    }
 }
