@@ -175,8 +175,28 @@ public static class WorkflowsApi
         return await ToResultAsync(await runs.RerunAsync(id, requestedBy, ct), runs, created: true, ct);
     }
 
-    public static async Task<Results<PhysicalFileHttpResult, NotFound>> GetItemLog(long id, long itemId, RunResults results, CancellationToken ct) =>
-        await results.GetLogPathAsync(id, itemId, ct) is { } path ? TypedResults.PhysicalFile(path, "text/plain; charset=utf-8") : TypedResults.NotFound();
+    /// <summary>The item's log; with <c>follow=true</c> it streams the current attempt's lines as the container prints them until the item ends.</summary>
+    public static async Task<Results<PhysicalFileHttpResult, PushStreamHttpResult, NotFound>> GetItemLog(
+        long id, long itemId, RunResults results, WorkflowRuns runs, CancellationToken ct, bool follow = false)
+    {
+        if (!follow)
+            return await results.GetLogPathAsync(id, itemId, ct) is { } path ? TypedResults.PhysicalFile(path, "text/plain; charset=utf-8") : TypedResults.NotFound();
+        if (await runs.GetAsync(id, ct) is not { } run || run.Items.All(i => i.Id != itemId)) return TypedResults.NotFound();
+        return TypedResults.Stream(async body =>
+        {
+            try
+            {
+                await foreach (var chunk in results.FollowLogAsync(id, itemId, ct))
+                {
+                    await body.WriteAsync(chunk, ct);
+                    await body.FlushAsync(ct);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+        }, "text/plain; charset=utf-8");
+    }
 
     public static async Task<Results<Ok<MetricsTable>, NotFound>> GetMetrics(long id, RunResults results, CancellationToken ct) =>
         await results.GetMetricsAsync(id, ct) is { } table ? TypedResults.Ok(table) : TypedResults.NotFound();

@@ -125,4 +125,49 @@ public sealed class RunResults(IDbContextFactory<KaapanaDbContext> dbFactory, Wo
     }
 
     public string AbsolutePath(RunArtifact artifact) => paths.Absolute(artifact.StoragePath);
+
+    /// <summary>
+    /// The log of the item's current attempt as it grows: waits while the item is queued, yields new bytes as the file
+    /// grows, and ends once the item has ended and everything written was read. Polls (the file is the only channel, so
+    /// this works for items run by another process on the same data folder too).
+    /// </summary>
+    public async IAsyncEnumerable<ReadOnlyMemory<byte>> FollowLogAsync(long runId, long itemId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var buffer = new byte[64 * 1024];
+        FileStream? file = null;
+        int attempt = -1;
+        try
+        {
+            while (true)
+            {
+                RunItem? item;
+                await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                    item = await db.RunItems.AsNoTracking().FirstOrDefaultAsync(i => i.Id == itemId && i.RunId == runId, ct);
+                if (item is null) yield break;
+                bool ended = item.State is not (WorkState.Queued or WorkState.Running);
+                if (item.Attempt != attempt && item.Attempt > 0)
+                {
+                    // A new attempt writes a new file; follow that one from its start.
+                    var path = paths.LogFile(runId, itemId, item.Attempt);
+                    if (File.Exists(path))
+                    {
+                        if (file is not null) await file.DisposeAsync();
+                        file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.Asynchronous);
+                        attempt = item.Attempt;
+                    }
+                }
+                if (file is not null)
+                {
+                    int read;
+                    while ((read = await file.ReadAsync(buffer, ct)) > 0) yield return buffer.AsMemory(0, read).ToArray();
+                }
+                if (ended && (file is null || attempt == item.Attempt)) yield break;
+                await Task.Delay(250, ct);
+            }
+        }
+        finally
+        {
+            if (file is not null) await file.DisposeAsync();
+        }
+    }
 }

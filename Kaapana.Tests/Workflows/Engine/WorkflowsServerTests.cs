@@ -66,7 +66,7 @@ public class WorkflowsServerTests(DockerTestEngine docker)
             var study = TestInstances.NewUid();
             var series = new[] { TestInstances.NewUid(), TestInstances.NewUid() };
             var derived = TestInstances.NewUid();
-            image = await DerivedImage.BuildAsync(docker, study, derived, sleepSeconds: 4);
+            image = await DerivedImage.BuildAsync(docker, study, derived, sleepSeconds: 6);
             long runId;
             await using (var server = await KaapanaServer.StartAsync(dataDir, settings))
             {
@@ -94,6 +94,17 @@ public class WorkflowsServerTests(DockerTestEngine docker)
                 var run = await create.Content.ReadFromJsonAsync<JsonObject>();
                 Assert.True(create.StatusCode == HttpStatusCode.Created, run?.ToJsonString());
                 runId = run!["id"]!.GetValue<long>();
+
+                // The live log of the running item shows the engine's first line before the container has finished.
+                var itemId = run["items"]![0]!["id"]!.GetValue<long>();
+                using (var live = await http.GetAsync($"/api/runs/{runId}/items/{itemId}/log?follow=true", HttpCompletionOption.ResponseHeadersRead))
+                {
+                    Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+                    using var reader = new StreamReader(await live.Content.ReadAsStreamAsync());
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                    var first = await reader.ReadLineAsync(timeout.Token);
+                    Assert.Contains($"run {runId} item {itemId}", first);
+                }
 
                 // Kill it while the container sleeps.
                 var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -135,6 +146,8 @@ public class WorkflowsServerTests(DockerTestEngine docker)
                 Assert.StartsWith("item,key,voxels,volumeMl,label\r\n", csv);
                 var log = await http.GetStringAsync($"/api/runs/{runId}/items/{item["id"]}/log");
                 Assert.Contains("copied 4 files", log);
+                // Following an ended item returns its whole log and ends.
+                Assert.Equal(log, await http.GetStringAsync($"/api/runs/{runId}/items/{item["id"]}/log?follow=true"));
 
                 using var index = server.OpenIndex();
                 Assert.Equal(2, index.Instances.Count(i => i.Series.SeriesInstanceUID == derived));
