@@ -99,10 +99,9 @@ for r in $(seq 1 "$rounds"); do
     if ((r % 2)); then qido_round "$ours" >>"$out/qido-ours.txt"; qido_round "$orthanc" >>"$out/qido-orthanc.txt"
     else qido_round "$orthanc" >>"$out/qido-orthanc.txt"; qido_round "$ours" >>"$out/qido-ours.txt"; fi
 done
-pct() { # file percentile -> seconds (status must be 200 or 204)
-    awk -v p="$2" '$1 != 200 && $1 != 204 { bad++ } { v[NR] = $2 } END {
-        if (bad) { print "ERR(" bad " non-2xx)"; exit }
-        n = asort(v); i = int(p * n + 0.999999); if (i < 1) i = 1; printf "%.4f", v[i] }' "$1"
+pct() { # file percentile -> seconds (every status must be 200 or 204)
+    if awk '$1 != 200 && $1 != 204 { bad = 1 } END { exit !bad }' "$1"; then echo "ERR"; return; fi
+    awk '{ print $2 }' "$1" | sort -g | awk -v p="$2" '{ v[NR] = $1 } END { i = int(p * NR + 0.999999); if (i < 1) i = 1; printf "%.4f", v[i] }'
 }
 o50=$(pct "$out/qido-ours.txt" 0.5) o95=$(pct "$out/qido-ours.txt" 0.95)
 h50=$(pct "$out/qido-orthanc.txt" 0.5) h95=$(pct "$out/qido-orthanc.txt" 0.95)
