@@ -13,12 +13,13 @@ public static class ViewerUnavailablePage
             ViewerStatus.Failed => (StatusCodes.Status503ServiceUnavailable, "The viewer could not be installed", state.NextAttempt is not null),
             _ => (StatusCodes.Status503ServiceUnavailable, "The viewer is being installed", true),
         };
+        string message = state.Message.TrimEnd('.', ' ') + ".";
         string detail = state.Status switch
         {
             ViewerStatus.Disabled => "Kaapana:Viewer:Enabled is false in this server's configuration.",
-            ViewerStatus.Failed when state.NextAttempt is { } next => $"{state.Message} The server tries again at {next:u}.",
-            ViewerStatus.Failed => $"{state.Message} The server tries again at its next start.",
-            _ => $"{state.Message} This page reloads by itself.",
+            ViewerStatus.Failed when state.NextAttempt is { } next => $"{message} The server tries again at {next:u}.",
+            ViewerStatus.Failed => $"{message} The server tries again at its next start.",
+            _ => $"{message} This page reloads by itself.",
         };
 
         var headers = request.HttpContext.Response.Headers;
