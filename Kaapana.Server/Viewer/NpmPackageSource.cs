@@ -59,6 +59,37 @@ public sealed class NpmPackageSource(HttpClient http)
         return new DownloadedPackage(targetFile, bytes, sw.Elapsed, integrity, tarball);
     }
 
+    /// <summary>Checks a tarball already on disk (an offline copy) against <paramref name="integrity"/>.</summary>
+    public static async Task<DownloadedPackage> VerifyLocalAsync(string file, string integrity, CancellationToken cancellationToken)
+    {
+        var (algorithm, expectedHash) = ParseIntegrity(integrity);
+        var sw = Stopwatch.StartNew();
+        byte[] actual;
+        long bytes;
+        try
+        {
+            await using var stream = File.OpenRead(file);
+            bytes = stream.Length;
+            using var hash = IncrementalHash.CreateHash(algorithm);
+            var buffer = new byte[1 << 16];
+            int read;
+            while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+            }
+            actual = hash.GetHashAndReset();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ViewerInstallException($"Cannot read the package file {file}: {e.Message}", e);
+        }
+        if (!CryptographicOperations.FixedTimeEquals(actual, expectedHash))
+        {
+            throw new ViewerInstallException($"{file} ({bytes:N0} bytes) does not match integrity {integrity}; refusing it.");
+        }
+        return new DownloadedPackage(file, bytes, sw.Elapsed, integrity, new Uri(Path.GetFullPath(file)));
+    }
+
     private async Task<(Uri Tarball, string? Integrity)> ReadVersionDocumentAsync(Uri versionUri, string name, string version,
         CancellationToken cancellationToken)
     {

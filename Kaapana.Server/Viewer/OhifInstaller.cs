@@ -82,18 +82,21 @@ public sealed partial class OhifInstaller(NpmPackageSource source, ILogger<OhifI
             DownloadedPackage package;
             try
             {
-                package = await source.DownloadAsync(options.Registry, PackageName, options.Version, options.ExpectedIntegrity,
-                    tarball, timeout.Token);
+                package = string.IsNullOrWhiteSpace(options.PackageFile)
+                    ? await source.DownloadAsync(options.Registry, PackageName, options.Version, options.ExpectedIntegrity, tarball, timeout.Token)
+                    : await NpmPackageSource.VerifyLocalAsync(options.PackageFile, options.ExpectedIntegrity
+                        ?? throw new ViewerInstallException("Kaapana:Viewer:PackageFile needs Kaapana:Viewer:Integrity for a version other than the pinned one."),
+                        timeout.Token);
             }
             catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new ViewerInstallException($"Fetching {PackageName}@{options.Version} from {options.Registry} took longer than {options.DownloadTimeout}.", e);
             }
-            logger.LogInformation("Downloaded {Package}@{Version} from {Tarball}: {Bytes:N0} bytes in {Seconds:F1} s",
+            logger.LogInformation("Fetched {Package}@{Version} from {Tarball}: {Bytes:N0} bytes in {Seconds:F1} s",
                 PackageName, options.Version, package.Tarball, package.Bytes, package.Elapsed.TotalSeconds);
 
             var sw = Stopwatch.StartNew();
-            (int files, long bytes) = await ExtractDistAsync(tarball, staging, cancellationToken);
+            (int files, long bytes) = await ExtractDistAsync(package.Path, staging, cancellationToken);
             int rewritten = 0;
             foreach (string file in Directory.EnumerateFiles(staging, "*", SearchOption.AllDirectories))
             {

@@ -37,7 +37,8 @@ public sealed class ViewerInstallService(
             {
                 if (OhifInstaller.FindInstalled(root, o.Version, ViewerExtensions.BasePath) is null)
                 {
-                    logger.LogInformation("Installing the OHIF viewer {Version} from {Registry} into {Root}", o.Version, o.Registry, root);
+                    logger.LogInformation("Installing the OHIF viewer {Version} from {Source} into {Root}", o.Version,
+                        string.IsNullOrWhiteSpace(o.PackageFile) ? o.Registry : o.PackageFile, root);
                 }
                 var result = await installer.InstallAsync(o, root, ViewerExtensions.BasePath, stoppingToken);
                 if (result.Downloaded)

@@ -32,6 +32,12 @@ public sealed class ViewerOptions
     public string Registry { get; set; } = "https://registry.npmjs.org/";
 
     /// <summary>
+    /// A local copy of the package tarball (e.g. from <c>npm pack @ohif/app@3.13.2</c>) for machines without registry access;
+    /// used instead of the registry and checked against <see cref="ExpectedIntegrity"/> (required then).
+    /// </summary>
+    public string? PackageFile { get; set; }
+
+    /// <summary>
     /// Folder holding installed viewers, one subfolder per version (<c>ohif-3.13.2</c>). Empty: <c>&lt;DataDir&gt;/viewer</c>,
     /// so a server's state stays in one folder (one volume to keep in a container). Several servers may share a folder:
     /// installs are atomic renames and an existing install is reused.

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Kaapana.Tests.Archive.Dicom;
+using Kaapana.Tests.Server;
 using Xunit.Abstractions;
 
 namespace Kaapana.Tests.Viewer;
@@ -24,7 +25,7 @@ public sealed partial class ViewerInstallTests(ITestOutputHelper output)
         string viewerRoot = Path.Combine(server.Server.DataDir, "viewer");
         string dir = Path.Combine(viewerRoot, $"ohif-{Version}");
         output.WriteLine($"Viewer ready {ready.TotalSeconds:F1} s after the server answered /healthz.");
-        output.WriteLine(server.Server.Output.Split('\n').Where(l => l.Contains("Downloaded") || l.Contains("Viewer installed")).Aggregate("", (a, l) => a + l + "\n"));
+        output.WriteLine(server.Server.Output.Split('\n').Where(l => l.Contains("Fetched") || l.Contains("Viewer installed")).Aggregate("", (a, l) => a + l + "\n"));
 
         // Versioned folder, complete, nothing left over, nothing of what we drop.
         Assert.True(File.Exists(Path.Combine(dir, ".kaapana-viewer.json")));
@@ -145,7 +146,7 @@ public sealed partial class ViewerInstallTests(ITestOutputHelper output)
             await Task.Delay(100);
         }
         Assert.Contains("Viewer found at", second.Output);
-        Assert.DoesNotContain("Downloaded", second.Output);
+        Assert.DoesNotContain("Fetched", second.Output);
         using var again2 = await GetAsync(http, "/viewer/", "text/html");
         Assert.Equal(HttpStatusCode.OK, again2.StatusCode);
     }
@@ -184,6 +185,44 @@ public sealed partial class ViewerInstallTests(ITestOutputHelper output)
         Assert.Empty(Directory.GetDirectories(viewerRoot));
         Assert.Empty(Directory.GetFiles(viewerRoot, ".tmp-*"));
         Assert.Contains("could not be installed", server.Server.Output); // and the log says it too
+    }
+
+    [Fact]
+    public async Task OfflineCopyOfThePackageInstallsWithoutTheRegistry()
+    {
+        // The copy an air-gapped site brings along, made by npm itself.
+        string npm = RepoPaths.FindOnPath("npm") ?? throw new InvalidOperationException("npm not found on PATH: install the Debian package npm (apt-get install npm).");
+        string packDir = Directory.CreateTempSubdirectory("kaapana-npm-pack-").FullName;
+        try
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo(npm) { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = packDir };
+            foreach (string a in new[] { "pack", $"@ohif/app@{Version}", "--silent", "--pack-destination", packDir }) psi.ArgumentList.Add(a);
+            using (var pack = System.Diagnostics.Process.Start(psi)!)
+            {
+                var stderr = pack.StandardError.ReadToEndAsync();
+                await pack.StandardOutput.ReadToEndAsync();
+                await pack.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(5)).Token);
+                Assert.True(pack.ExitCode == 0, $"npm pack exited {pack.ExitCode}: {await stderr}");
+            }
+            string tgz = Assert.Single(Directory.GetFiles(packDir, "*.tgz"));
+
+            await using var server = await ViewerServer.StartAsync(new Dictionary<string, string>
+            {
+                ["Kaapana__Viewer__Registry"] = $"http://127.0.0.1:{KaapanaServer.FreePort()}/", // unreachable: must not be needed
+                ["Kaapana__Viewer__PackageFile"] = tgz,
+                ["Kaapana__Viewer__RetryInterval"] = "00:00:00",
+            });
+            await server.WaitUntilViewerReadyAsync();
+            Assert.Contains($"Fetched @ohif/app@{Version} from file://{tgz}", server.Server.Output);
+            Assert.True(File.Exists(tgz)); // the operator's copy is left alone
+            using var index = await GetAsync(server.Http, "/viewer/viewer?StudyInstanceUIDs=1.2.3", "text/html");
+            Assert.Equal(HttpStatusCode.OK, index.StatusCode);
+            Assert.Contains("window.PUBLIC_URL=\"/viewer/\"", await index.Content.ReadAsStringAsync());
+        }
+        finally
+        {
+            Directory.Delete(packDir, recursive: true);
+        }
     }
 
     [Fact]
