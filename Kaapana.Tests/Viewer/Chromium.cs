@@ -16,8 +16,6 @@ public sealed class Chromium : IAsyncDisposable
     [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync",
-        // Cornerstone draws with WebGL; with no GPU, Chromium 156 only offers its software WebGL when asked to.
-        "--enable-unsafe-swiftshader",
     ];
 
     private readonly IPlaywright _playwright;
