@@ -5,7 +5,7 @@
 set -euo pipefail
 
 # Debian packages the tests use. Later work adds to this one list.
-APT_PACKAGES="dcmtk python3-pydicom docker-compose orthanc orthanc-dicomweb iproute2 libcharls2 libopenjp2-7 dicom3tools libgdcm-tools chromium busybox-static"
+APT_PACKAGES="dcmtk python3-pydicom docker-compose orthanc orthanc-dicomweb iproute2 libcharls2 libopenjp2-7 dicom3tools libgdcm-tools chromium busybox-static docker.io"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -38,6 +38,11 @@ fi
 command -v dotnet >/dev/null || fail "the .NET SDK (dotnet) is not on PATH"
 
 dotnet build Kaapana.sln -c Release || fail "build failed"
+
+# The workflow tests run containers on a private Docker daemon, with the images built from algorithms/.
+KAAPANA_TEST_DOCKER_HOST=$(scripts/start-dockerd.sh) || fail "the Docker daemon did not start (scripts/start-dockerd.sh)"
+export KAAPANA_TEST_DOCKER_HOST
+algorithms/build-images.sh "$KAAPANA_TEST_DOCKER_HOST" || fail "building the algorithm images failed (algorithms/build-images.sh)"
 
 results="$PWD/TestResults"
 rm -rf "$results"
