@@ -69,7 +69,7 @@ public sealed partial class ViewerBrowserTests(ITestOutputHelper output)
         await using var server = await StartServerAsync();
         var ct = SyntheticCt.Series(Slices, Size);
         string studyUid = ct[0].Dataset.Get<string>(DicomTags.StudyInstanceUID)!;
-        var seg = Segmentation(ct);
+        var seg = Segmentation(ct, Slices, Size);
         await UploadAsync(server, [.. ct, seg]);
 
         await using var browser = await Chromium.LaunchAsync(nameof(SegmentationOverTheCtShowsInTheSegmentationPanel));
@@ -123,18 +123,19 @@ public sealed partial class ViewerBrowserTests(ITestOutputHelper output)
     }
 
     /// <summary>A binary SEG: one red sphere ("Lesion") in the middle of the series.</summary>
-    private static DicomFile Segmentation(List<DicomFile> ct)
+    internal static DicomFile Segmentation(List<DicomFile> ct, int slices, int size)
     {
         var geometry = SourceGeometry.FromInstances(ct.Select(f => f.Dataset));
-        var labels = new LabelVolume(Slices, Size, Size);
-        for (int z = 0; z < Slices; z++)
+        var labels = new LabelVolume(slices, size, size);
+        double radius = size * 0.25;
+        for (int z = 0; z < slices; z++)
         {
-            for (int y = 0; y < Size; y++)
+            for (int y = 0; y < size; y++)
             {
-                for (int x = 0; x < Size; x++)
+                for (int x = 0; x < size; x++)
                 {
-                    double dx = x - Size / 2.0, dy = y - Size / 2.0, dz = (z - Slices / 2.0) * 4;
-                    if (dx * dx + dy * dy + dz * dz < 30 * 30)
+                    double dx = x - size / 2.0, dy = y - size / 2.0, dz = (z - slices / 2.0) * radius / slices * 2;
+                    if (dx * dx + dy * dy + dz * dz < radius * radius)
                     {
                         labels[z, y, x] = 1;
                     }
@@ -152,7 +153,7 @@ public sealed partial class ViewerBrowserTests(ITestOutputHelper output)
         return DicomSegmentation.CreateBinary(geometry, labels, segments, new SegmentationOptions { SeriesDescription = "Lesion SEG" });
     }
 
-    private static async Task UploadAsync(ViewerServer server, IEnumerable<DicomFile> files)
+    internal static async Task UploadAsync(ViewerServer server, IEnumerable<DicomFile> files)
     {
         using var form = new MultipartFormDataContent();
         int i = 0;
