@@ -5,7 +5,7 @@
 set -euo pipefail
 
 # Debian packages the tests use. Later work adds to this one list.
-APT_PACKAGES="dcmtk python3-pydicom docker-compose orthanc orthanc-dicomweb iproute2 libcharls2 libopenjp2-7 dicom3tools libgdcm-tools chromium busybox-static docker.io"
+APT_PACKAGES="dcmtk python3-pydicom docker-compose orthanc orthanc-dicomweb iproute2 libcharls2 libopenjp2-7 dicom3tools libgdcm-tools chromium busybox-static docker.io curl"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

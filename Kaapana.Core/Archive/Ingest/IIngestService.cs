@@ -43,6 +43,12 @@ public sealed record IngestContext
     /// <summary>Dataset (name, within the project) the series is added to. Must exist. Null: the receiving endpoint's, if any.</summary>
     public string? Dataset { get; init; }
 
+    /// <summary>
+    /// When set, an instance of any other study is <see cref="IngestStatus.Rejected"/> before anything is stored
+    /// (STOW-RS to <c>/studies/{study}</c>, PS3.18 10.5.1). The result still carries the instance's UIDs.
+    /// </summary>
+    public string? RequiredStudyInstanceUid { get; init; }
+
     /// <summary>Overrides <see cref="ArchiveOptions.DuplicatePolicy"/> for this instance.</summary>
     public DuplicatePolicy? DuplicatePolicy { get; init; }
 

@@ -116,6 +116,9 @@ public sealed class IngestService : IIngestService
                 StudyInstanceUid = record.StudyInstanceUID, SeriesInstanceUid = record.SeriesInstanceUID, ContentHash = contentHash, Size = size,
             };
 
+            if (context.RequiredStudyInstanceUid is { } requiredStudy && requiredStudy != record.StudyInstanceUID)
+                return Rejected(result, $"the instance belongs to study {record.StudyInstanceUID}, not to the study {requiredStudy} it was sent to");
+
             // 3. Duplicates, 4. rename, 5. index: one SOP Instance UID at a time.
             var uidLock = _uidLocks[(uint)StringComparer.Ordinal.GetHashCode(record.SOPInstanceUID) % (uint)_uidLocks.Length];
             await uidLock.WaitAsync(ct).ConfigureAwait(false);

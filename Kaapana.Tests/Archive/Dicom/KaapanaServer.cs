@@ -29,6 +29,9 @@ public sealed class KaapanaServer : IAsyncDisposable
     }
 
     public string DataDir { get; }
+
+    /// <summary>The server's PID (for /proc measurements).</summary>
+    public int ProcessId => _process.Id;
     public int DicomPort { get; }
     public Uri BaseAddress { get; }
     public string Output => string.Join(Environment.NewLine, _output);
@@ -44,11 +47,12 @@ public sealed class KaapanaServer : IAsyncDisposable
 
     /// <param name="settings">Configuration as environment variables, e.g. <c>["Kaapana__Archive__ReceivingEndpoints__0__AETitle"] = "LUNG_STUDY"</c>.</param>
     /// <param name="bindAddress">Where the DICOM listener binds (e.g. the host side of a test network namespace).</param>
+    /// <param name="http">Where the web server listens (default: a free loopback port), e.g. the host side of a test network namespace.</param>
     public static async Task<KaapanaServer> StartAsync(string dataDir, IDictionary<string, string>? settings = null, int? dicomPort = null,
-        string bindAddress = "127.0.0.1")
+        string bindAddress = "127.0.0.1", Uri? http = null)
     {
         int port = dicomPort ?? FreePort();
-        var http = new Uri($"http://127.0.0.1:{FreePort()}");
+        http ??= new Uri($"http://127.0.0.1:{FreePort()}");
         var psi = new ProcessStartInfo(RepoPaths.DotnetHost)
         {
             WorkingDirectory = dataDir,
