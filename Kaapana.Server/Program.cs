@@ -17,6 +17,7 @@ builder.AddKaapanaIndex();
 builder.AddKaapanaArchive();
 builder.AddKaapanaDicomReceiver();
 builder.AddKaapanaJobs();
+builder.AddKaapanaWorkflows();
 builder.AddKaapanaApis();
 builder.AddKaapanaDicomWeb();
 builder.AddKaapanaViewer();
@@ -29,6 +30,7 @@ app.MapKaapanaApis();
 app.MapKaapanaDicomWeb();
 app.MapKaapanaViewer();
 app.MapKaapanaJobsDashboard();
+app.MapKaapanaWorkflows();
 
 app.Run();
 

@@ -1,7 +1,9 @@
 using Kaapana.Core.Archive.Dicom;
 using Kaapana.Core.Archive.Import;
+using Kaapana.Core.Archive.Query;
 using Kaapana.Dicom.Network;
 using Kaapana.Dicom.Network.Query;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Kaapana.Server.Extensions;
 
@@ -19,6 +21,7 @@ public static class DicomReceiverExtensions
         services.Configure<DicomReceiverOptions>(builder.Configuration.GetSection(DicomReceiverOptions.SectionName));
         // Handlers are resolved once per association, in a scope of their own.
         services.AddScoped<IStoreHandler, ArchiveStoreHandler>();
+        services.TryAddSingleton<IndexSearch>(); // shared with QIDO-RS
         services.AddScoped<IndexQueryHandler>();
         services.AddScoped<IFindHandler>(sp => sp.GetRequiredService<IndexQueryHandler>());
         services.AddScoped<IMoveHandler>(sp => sp.GetRequiredService<IndexQueryHandler>());
@@ -26,7 +29,7 @@ public static class DicomReceiverExtensions
         // Keys without an index column are return-only (C-FIND answers FF01 for them).
         services.AddSingleton(new DicomQueryRetrieveOptions
         {
-            MatchOptions = QueryMatchOptions.Default with { IsKeySupported = IndexQueryHandler.SupportedKeys },
+            MatchOptions = IndexSearch.MatchOptions,
         });
         services.AddSingleton<DicomReceiverService>();
         services.AddHostedService(sp => sp.GetRequiredService<DicomReceiverService>());

@@ -20,7 +20,12 @@ public static class JobsExtensions
                 .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                 .UseSimpleAssemblyNameTypeSerializer()
                 .UseRecommendedSerializerSettings()
-                .UseSQLiteStorage(kaapana.JobsDatabasePath);
+                .UseSQLiteStorage(kaapana.JobsDatabasePath, new SQLiteStorageOptions
+                {
+                    // The storage only polls (no in-process wake-up on enqueue); its 15 s default would leave a queued
+                    // workflow item waiting that long before a free worker sees it.
+                    QueuePollInterval = TimeSpan.FromSeconds(1),
+                });
         });
         // Hangfire's default is 5 workers per core (at most 20), each an idle thread polling the job store; archive jobs are
         // few and I/O-bound, so one per core is enough and leaves the cores to ingest.

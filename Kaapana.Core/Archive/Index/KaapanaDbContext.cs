@@ -20,6 +20,11 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
     public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
     public DbSet<DatasetVersionItem> DatasetVersionItems => Set<DatasetVersionItem>();
     public DbSet<ReceivingEndpoint> ReceivingEndpoints => Set<ReceivingEndpoint>();
+    public DbSet<Algorithm> Algorithms => Set<Algorithm>();
+    public DbSet<WorkflowRun> WorkflowRuns => Set<WorkflowRun>();
+    public DbSet<RunItem> RunItems => Set<RunItem>();
+    public DbSet<RunArtifact> RunArtifacts => Set<RunArtifact>();
+    public DbSet<DerivedSeries> DerivedSeries => Set<DerivedSeries>();
 
     // DICOM value lengths (PS3.5 6.2): UI 64, LO 64, SH 16, CS 16, PN 64 per group (3 groups), DA 8, TM 16, AE 16.
     private const int UI = 64, LO = 64, SH = 16, CS = 16, PN = 200, DA = 8, TM = 16, AE = 16;
@@ -157,5 +162,7 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
             e.HasOne<Project>().WithMany().HasForeignKey(x => x.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<Dataset>().WithMany().HasForeignKey(x => x.DatasetId).OnDelete(DeleteBehavior.SetNull);
         });
+
+        WorkflowModel.Configure(modelBuilder);
     }
 }

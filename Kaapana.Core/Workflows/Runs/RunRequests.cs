@@ -1,0 +1,32 @@
+using System.Text.Json.Nodes;
+
+namespace Kaapana.Core.Workflows.Runs;
+
+/// <summary>
+/// A launch: an algorithm, parameter values, and input as either a frozen dataset version or an explicit list of series
+/// (within <paramref name="Project"/>). Describable as JSON, so a run can later be sent to another site.
+/// </summary>
+public sealed record CreateRunRequest(
+    int AlgorithmId,
+    JsonObject? Parameters = null,
+    long? DatasetVersionId = null,
+    IReadOnlyList<string>? Series = null,
+    string? Project = null,
+    string? RequestedBy = null);
+
+public enum RunCommandOutcome
+{
+    Done,
+    NotFound,
+    Invalid,
+    Conflict,
+    EngineUnavailable,
+}
+
+public sealed record RunCommandResult(RunCommandOutcome Outcome, long? RunId, IReadOnlyList<string> Errors)
+{
+    public static RunCommandResult Ok(long runId) => new(RunCommandOutcome.Done, runId, []);
+    public static RunCommandResult NotFound(string what) => new(RunCommandOutcome.NotFound, null, [what]);
+    public static RunCommandResult Invalid(params string[] errors) => new(RunCommandOutcome.Invalid, null, errors);
+    public static RunCommandResult Conflict(string error) => new(RunCommandOutcome.Conflict, null, [error]);
+}
