@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Storage;
@@ -60,8 +61,8 @@ public enum IndexWriteStatus
 public sealed record IndexWriteOutcome(IndexWriteStatus Status, long SeriesId, long InstanceId, string? ExistingStoragePath = null, string? ExistingContentHash = null);
 
 /// <summary>
-/// The single writer of instance rows: one background consumer of a bounded channel that commits everything queued (up to
-/// <see cref="ArchiveOptions.MaxBatchSize"/>) in one transaction, then completes each request's task. Concurrent ingesters
+/// The single writer of instance rows: one commit at a time, each of everything queued (up to
+/// <see cref="ArchiveOptions.MaxBatchSize"/>) in one transaction, then each request's task is completed. Concurrent ingesters
 /// thereby share the cost of a commit (group commit); an ingester is answered only once its row is durable. A batch looks
 /// up instances, series, studies and patients by their unique keys (so its cost does not grow with the size of the
 /// archive) and updates the counts of each touched row once. It writes through <see cref="IndexRowStore"/> (prepared
@@ -69,21 +70,25 @@ public sealed record IndexWriteOutcome(IndexWriteStatus Status, long SeriesId, l
 /// </summary>
 public sealed class IndexWriter : BackgroundService
 {
-    private readonly Channel<IndexWriteRequest> _queue;
+    private readonly ConcurrentQueue<IndexWriteRequest> _pending = new();
+    private readonly SemaphoreSlim _capacity;
     private readonly IDbContextFactory<KaapanaDbContext> _dbFactory;
     private readonly IArchiveStorage _storage;
     private readonly SeriesStabilityMonitor _stability;
     private readonly ILogger<IndexWriter> _logger;
     private readonly int _maxBatch;
     private long _transactions, _instancesWritten, _batchesRetried;
+    private int _committing; // 1 while some thread commits a batch (the single writer of the moment)
+    private volatile bool _closed;
+    private readonly List<IndexWriteRequest> _batch = [];
 
     // Project links known to exist, so a batch of more instances of a known series needs no link query. Only the writer
     // reads it; links are never removed while their series exists (series ids are not reused), so an entry cannot go stale.
     private readonly HashSet<(int ProjectId, long SeriesId)> _knownProjectLinks = [];
+    private const int MaxKnownProjectLinks = 200_000;
 
     // The writer's own connection, opened at the first batch and replaced after a failed one.
     private IndexRowStore? _store;
-    private const int MaxKnownProjectLinks = 200_000;
 
     public IndexWriter(IDbContextFactory<KaapanaDbContext> dbFactory, IArchiveStorage storage, SeriesStabilityMonitor stability,
         IOptions<KaapanaOptions> options, ILogger<IndexWriter> logger)
@@ -94,11 +99,8 @@ public sealed class IndexWriter : BackgroundService
         _logger = logger;
         var archive = options.Value.Archive;
         _maxBatch = Math.Max(1, archive.MaxBatchSize);
-        _queue = Channel.CreateBounded<IndexWriteRequest>(new BoundedChannelOptions(Math.Max(1, archive.WriteQueueCapacity))
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        int capacity = Math.Max(1, archive.WriteQueueCapacity);
+        _capacity = new SemaphoreSlim(capacity, capacity);
     }
 
     /// <summary>Committed write transactions so far (tests and benchmarks compare it with <see cref="InstancesWritten"/>).</summary>
@@ -109,40 +111,78 @@ public sealed class IndexWriter : BackgroundService
     /// <summary>Batches that failed as a whole and were retried one request at a time.</summary>
     public long BatchesRetried => Interlocked.Read(ref _batchesRetried);
 
-    /// <summary>Queues a write and waits until it is committed. Throws what the commit threw; <see cref="ChannelClosedException"/> after shutdown.</summary>
+    /// <summary>
+    /// Queues a write and waits until it is committed. Throws what the commit threw; <see cref="ChannelClosedException"/>
+    /// after shutdown. When no commit is running, the caller's own thread commits everything queued (itself included), so
+    /// a lone ingester is answered without a hand-over to another thread and back; writes queued meanwhile are committed
+    /// together right after, on a thread-pool thread (group commit).
+    /// </summary>
     public async Task<IndexWriteOutcome> WriteAsync(IndexWriteRequest request, CancellationToken ct = default)
     {
-        await _queue.Writer.WriteAsync(request, ct).ConfigureAwait(false);
+        if (_closed) throw new ChannelClosedException();
+        await _capacity.WaitAsync(ct).ConfigureAwait(false); // back-pressure: WriteQueueCapacity requests at most
+        _pending.Enqueue(request);
         // Not cancellable from here on: the caller must learn whether its row was committed.
+        Pump();
         return await request.Completion.Task.ConfigureAwait(false);
     }
 
-    public override Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Commits one batch if no other thread is committing; hands what was queued meanwhile to the thread pool.</summary>
+    private void Pump()
     {
-        _queue.Writer.TryComplete(); // drain what is queued, then end
-        return base.StopAsync(cancellationToken);
+        if (_pending.IsEmpty || Interlocked.CompareExchange(ref _committing, 1, 0) != 0) return;
+        try
+        {
+            _batch.Clear();
+            while (_batch.Count < _maxBatch && _pending.TryDequeue(out var request)) _batch.Add(request);
+            if (_batch.Count > 0)
+            {
+                _capacity.Release(_batch.Count);
+                Process(_batch);
+            }
+        }
+        finally
+        {
+            _batch.Clear();
+            // A full fence: a writer that queued while this commit ran and found _committing set is seen below.
+            Interlocked.Exchange(ref _committing, 0);
+        }
+        if (!_pending.IsEmpty) ThreadPool.UnsafeQueueUserWorkItem(static w => w.Pump(), this, preferLocal: false);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        var reader = _queue.Reader;
-        var batch = new List<IndexWriteRequest>(_maxBatch);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        _closed = true; // drain what is queued, then refuse new writes
+        while (!_pending.IsEmpty || Volatile.Read(ref _committing) != 0)
         {
-            batch.Clear();
-            while (batch.Count < _maxBatch && reader.TryRead(out var request)) batch.Add(request);
-            if (batch.Count == 0) continue;
-            await ProcessAsync(batch).ConfigureAwait(false);
+            Pump();
+            if (!_pending.IsEmpty || Volatile.Read(ref _committing) != 0) await Task.Delay(1, CancellationToken.None).ConfigureAwait(false);
         }
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // Nothing runs in the background: commits happen on the writers' threads (see WriteAsync).
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+
+    // DI disposes it twice (the singleton and its hosted-service registration): only the first call counts.
+    public override void Dispose()
+    {
+        _closed = true;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        while (Interlocked.CompareExchange(ref _committing, 1, 0) != 0) Thread.Sleep(1); // a commit still running finishes first
         _store?.Dispose();
         _store = null;
+        base.Dispose();
     }
 
-    private async Task ProcessAsync(List<IndexWriteRequest> batch)
+    private int _disposed;
+
+    /// <summary>Commits a batch; never throws (each request's task carries its outcome or exception).</summary>
+    private void Process(List<IndexWriteRequest> batch)
     {
         try
         {
-            await CommitAsync(batch).ConfigureAwait(false);
+            Commit(batch);
             return;
         }
         catch (Exception ex) when (batch.Count > 1)
@@ -160,7 +200,7 @@ public sealed class IndexWriter : BackgroundService
         {
             try
             {
-                await CommitAsync([request]).ConfigureAwait(false);
+                Commit([request]);
             }
             catch (Exception ex)
             {
@@ -169,7 +209,7 @@ public sealed class IndexWriter : BackgroundService
         }
     }
 
-    private Task CommitAsync(IReadOnlyList<IndexWriteRequest> batch)
+    private void Commit(IReadOnlyList<IndexWriteRequest> batch)
     {
         var store = _store ??= IndexRowStore.Open(_dbFactory);
         var now = DateTime.UtcNow;
@@ -234,7 +274,6 @@ public sealed class IndexWriter : BackgroundService
                 _logger.LogWarning(ex, "Could not remove the replaced file {Key}; the consistency check will report it", key);
             }
         }
-        return Task.CompletedTask;
     }
 
     private static IndexWriteOutcome Existing(IndexWriteStatus status, IndexRowStore.InstanceRow? existing) =>
