@@ -1,4 +1,5 @@
 using Kaapana.Core;
+using Kaapana.Server.Infrastructure;
 
 namespace Kaapana.Server.Extensions;
 
@@ -35,6 +36,9 @@ public static class KaapanaDefaultsExtensions
                 Directory.CreateDirectory(o.DataDir);
             })
             .ValidateOnStart();
+
+        // Graceful stop on SIGTERM, also when it arrives during startup (see StartThenStopLifetime).
+        builder.Services.AddSingleton<IHostLifetime, StartThenStopLifetime>();
 
         return builder;
     }
