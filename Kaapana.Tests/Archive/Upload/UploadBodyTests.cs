@@ -6,7 +6,6 @@ using System.Text;
 using System.Text.Json;
 using Kaapana.Dicom;
 using Kaapana.Tests.Server;
-using Microsoft.Data.Sqlite;
 
 namespace Kaapana.Tests.Archive.Upload;
 
@@ -16,17 +15,7 @@ namespace Kaapana.Tests.Archive.Upload;
 /// </summary>
 public class UploadBodyTests
 {
-    private static HashSet<string> IndexedSopUids(string dataDir)
-    {
-        using var db = new SqliteConnection($"Data Source={Path.Combine(dataDir, "kaapana.db")};Mode=ReadOnly;Pooling=False");
-        db.Open();
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT SOPInstanceUID FROM Instances";
-        var result = new HashSet<string>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read()) result.Add(r.GetString(0));
-        return result;
-    }
+    private static HashSet<string> IndexedSopUids(string dataDir) => UploadApiTests.IndexedSopUids(dataDir);
 
     private static byte[] FormData(string boundary, params (string Name, byte[] Bytes)[] files)
     {
