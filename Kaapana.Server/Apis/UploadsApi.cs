@@ -84,10 +84,7 @@ public static class UploadsApi
             }
             if (result is not null) files.Add(ToFile(name, result));
         }
-        if (damage is null && parts.Fault is { } bodyFault)
-            damage = parts.Count == 0
-                ? $"Malformed multipart body, no part could be read: {parts.Describe(bodyFault)}"
-                : $"malformed multipart body after part {parts.Count}: {parts.Describe(bodyFault)}";
+        damage ??= parts.Damage;
 
         int accepted = files.Count(f => f.Status is "stored" or "duplicate");
         var response = new UploadResponse(accepted, files.Count - accepted, files);

@@ -122,11 +122,10 @@ public static class StowApi
             }
             response.Add(result, part);
         }
-        if (parts.Fault is { } bodyFault)
+        if (parts.Damage is { } damage)
         {
-            if (parts.Count == 0)
-                return Problem(StatusCodes.Status400BadRequest, $"Malformed multipart body, no part could be read: {parts.Describe(bodyFault)}.");
-            response.SetBodyError($"malformed multipart body after part {parts.Count}: {parts.Describe(bodyFault)}");
+            if (parts.Count == 0) return Problem(StatusCodes.Status400BadRequest, damage + ".");
+            response.SetBodyError(damage);
         }
 
         if (parts.Count == 0)

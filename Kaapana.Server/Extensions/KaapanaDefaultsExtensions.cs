@@ -37,9 +37,16 @@ public static class KaapanaDefaultsExtensions
             })
             .ValidateOnStart();
 
-        // Graceful stop on SIGTERM, also when it arrives during startup (see StartThenStopLifetime).
-        builder.Services.AddSingleton<IHostLifetime, StartThenStopLifetime>();
+        return builder;
+    }
 
+    /// <summary>
+    /// The server process's lifetime: graceful stop on SIGTERM/SIGINT, also when the signal arrives during startup (see
+    /// <see cref="StartThenStopLifetime"/>). Not part of the defaults, so in-process test hosts keep the test runner's signals.
+    /// </summary>
+    public static IHostApplicationBuilder AddKaapanaLifetime(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<IHostLifetime, StartThenStopLifetime>();
         return builder;
     }
 }

@@ -34,6 +34,11 @@ internal sealed class MultipartParts(string boundary, Stream body)
         }
     }
 
+    /// <summary>The damage between parts in words for the answer, or null when the body was read to its closing boundary.</summary>
+    public string? Damage => Fault is null ? null
+        : Count == 0 ? $"Malformed multipart body, no part could be read: {Describe(Fault)}"
+        : $"malformed multipart body after part {Count}: {Describe(Fault)}";
+
     /// <summary>The reader's own words for a premature end ("may have already been read by another component") mislead a client.</summary>
     public string Describe(Exception ex) => ex is IOException
         ? $"the body ended before the closing boundary \"--{boundary}--\""
