@@ -12,6 +12,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 });
 
 builder.AddKaapanaDefaults();
+builder.AddKaapanaLifetime();
 builder.AddKaapanaLogging();
 builder.AddKaapanaIndex();
 builder.AddKaapanaArchive();

@@ -14,7 +14,7 @@ internal static class DicomValueConversion
     public static string[] GetStrings(DicomValueElement e, DicomCharacterSet charset)
     {
         if (e.Length == 0) return [];
-        var vr = e.VR;
+        var vr = e.VR == DicomVR.UN ? TextVRForUnknown(e.Tag) ?? DicomVR.UN : e.VR;
         if (!vr.IsString())
         {
             // Binary values as strings: render each value invariantly so callers can still read "any value as text".
@@ -26,6 +26,13 @@ internal static class DicomValueConversion
         for (int i = 0; i < parts.Length; i++) parts[i] = Trim(parts[i], vr);
         return parts;
     }
+
+    /// <summary>
+    /// A public element that a converter left as UN (e.g. implicit VR input re-written as explicit) but whose only dictionary VR
+    /// is text: its bytes are the text whatever the byte order, so it reads as that VR (a UID, not its hex dump).
+    /// </summary>
+    private static DicomVR? TextVRForUnknown(DicomTag tag) =>
+        !tag.IsPrivate && DicomDictionary.Lookup(tag)?.VRs is [var known] && known.IsString() ? known : null;
 
     private static string Latin1(ReadOnlySpan<byte> bytes) => Encoding.Latin1.GetString(bytes);
 

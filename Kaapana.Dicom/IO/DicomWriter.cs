@@ -88,9 +88,13 @@ public sealed class DicomWriter
         meta.SetBytes(DicomTags.FileMetaInformationVersion, DicomVR.OB, new byte[] { 0, 1 });
         void FromDataset(DicomTag metaTag, DicomTag dsTag)
         {
+            // The data set's UID wins (it may have been edited); without one the original meta's stays. Neither: a Part 10 file
+            // needs both (type 1, PS3.10 7.1), and inventing a UID (as dcmconv does) would give the instance a new identity.
             var v = file.Dataset.GetString(dsTag);
             if (v.Length > 0) meta.Set(metaTag, DicomVR.UI, v);
-            else if (!meta.Contains(metaTag)) meta.Set(metaTag, DicomVR.UI, "");
+            else if (meta.GetString(metaTag).Length == 0)
+                throw new DicomException($"Cannot write a Part 10 file: the data set has no {DicomDictionary.Lookup(dsTag)?.Name} {dsTag} "
+                    + $"and the file meta information no {DicomDictionary.Lookup(metaTag)?.Name} {metaTag}.");
         }
         FromDataset(DicomTags.MediaStorageSOPClassUID, DicomTags.SOPClassUID);
         FromDataset(DicomTags.MediaStorageSOPInstanceUID, DicomTags.SOPInstanceUID);

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using Kaapana.Core;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Ingest;
+using Kaapana.Server.Multipart;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -12,6 +13,10 @@ namespace Kaapana.Server.Apis;
 /// <summary>
 /// <c>POST /api/uploads</c>: one or many DICOM files and/or zip archives as multipart/form-data, each part streamed
 /// into the ingest pipeline (never buffered whole). Answers per file what was stored and what was rejected, and why.
+/// A damaged body (truncated, no closing boundary) answers 400 ProblemDetails whose <c>files</c>, <c>accepted</c> and
+/// <c>rejected</c> list what the parts received whole before the damage gave (those files stay stored, as in STOW-RS);
+/// the part the damage cut is not stored. Zip entries are read as streams, never extracted, so their names
+/// (<c>../</c>, absolute paths) are labels only.
 /// </summary>
 public static class UploadsApi
 {
@@ -30,9 +35,10 @@ public static class UploadsApi
 
     /// <returns>200 when every file was stored (or already present), 400 when none was, 207 when some were.</returns>
     public static async Task<IResult> PostUpload(
-        HttpRequest request, IIngestService ingest, IOptions<KaapanaOptions> options,
+        HttpRequest request, IIngestService ingest, IOptions<KaapanaOptions> options, ILoggerFactory logs,
         string? project, string? dataset, CancellationToken ct)
     {
+        var logger = logs.CreateLogger(typeof(UploadsApi).FullName!);
         // Studies are large: the default 30 MB request limit is for forms, not for this endpoint.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = null;
@@ -52,20 +58,47 @@ public static class UploadsApi
             Dataset = string.IsNullOrWhiteSpace(dataset) ? null : dataset,
         };
         var files = new List<UploadedFile>();
-        var reader = new MultipartReader(boundary, request.Body);
-        int part = 0;
-        while (await reader.ReadNextSectionAsync(ct) is { } section)
+        var parts = new MultipartParts(boundary, request.Body);
+        string? damage = null;
+        while (await parts.NextAsync(ct) is { } section)
         {
-            part++;
-            var name = section.AsFileSection()?.FileName is { Length: > 0 } fn ? Path.GetFileName(fn) : $"part{part}";
-            if (name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
-                await IngestZipAsync(section.Body, name, ingest, context, options.Value, files, ct);
-            else
-                files.Add(ToFile(name, await ingest.IngestAsync(section.Body, context, ct)));
+            var name = section.AsFileSection()?.FileName is { Length: > 0 } fn ? Path.GetFileName(fn) : $"part{parts.Count}";
+            var body = new MultipartPartStream(section.Body);
+            IngestResult? result = null;
+            try
+            {
+                if (name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
+                    await IngestZipAsync(body, name, ingest, context, options.Value, files, ct);
+                else
+                    result = await ingest.IngestAsync(body, context, ct);
+            }
+            catch (IOException) when (body.Fault is not null)
+            {
+                // The zip spool could not be filled: the body broke off inside it (reported below).
+            }
+            if (body.Fault is { } fault)
+            {
+                // The body broke off inside this part: nothing of it was stored (a cut instance can parse as a shorter valid one).
+                damage = $"part {parts.Count} ('{name}') is incomplete and was not stored: {parts.Describe(fault)}";
+                break;
+            }
+            if (result is not null) files.Add(ToFile(name, result));
         }
+        damage ??= parts.Damage;
 
         int accepted = files.Count(f => f.Status is "stored" or "duplicate");
         var response = new UploadResponse(accepted, files.Count - accepted, files);
+        if (damage is not null)
+        {
+            // As STOW-RS does: the request is bad (400), but files received whole before the damage stay stored and are listed.
+            logger.LogWarning("Upload: damaged multipart body after {Accepted} files accepted: {Damage}", accepted, damage);
+            return TypedResults.Problem(damage, statusCode: StatusCodes.Status400BadRequest, extensions: new Dictionary<string, object?>
+            {
+                ["accepted"] = response.Accepted,
+                ["rejected"] = response.Rejected,
+                ["files"] = response.Files,
+            });
+        }
         if (files.Count == 0)
             return TypedResults.Problem("The request holds no files.", statusCode: StatusCodes.Status400BadRequest);
         if (files.Any(f => f.Status == "out-of-space"))

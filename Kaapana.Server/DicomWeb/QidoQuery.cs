@@ -117,20 +117,7 @@ public sealed record QidoQuery(QidoResource Resource, DicomDataset Identifier, D
         if (top == DicomTags.SpecificCharacterSet || top == DicomTags.QueryRetrieveLevel)
             return Fail($"{name} cannot be a search key.", out error);
 
-        var ds = identifier;
-        for (int i = 0; i < path.Length - 1; i++)
-        {
-            if (!ds.TryGetSequence(path[i], out var sq))
-            {
-                sq = new DicomSequence(path[i], [new DicomDataset()]);
-                ds.Set(sq);
-            }
-            else if (sq.Items.Count == 0)
-            {
-                sq.Items.Add(new DicomDataset());
-            }
-            ds = sq.Items[0];
-        }
+        var ds = ParentItem(identifier, path);
         var tag = path[^1];
         var vr = DicomDictionary.GetDefaultVR(tag);
         if (ds.TryGetElement(tag, out var existing) && (existing is DicomSequence || !((DicomValueElement)existing).IsEmpty))
@@ -161,7 +148,8 @@ public sealed record QidoQuery(QidoResource Resource, DicomDataset Identifier, D
         return true;
     }
 
-    private static void AddReturnKey(DicomDataset identifier, DicomTag[] path)
+    /// <summary>The data set that holds the last tag of <paramref name="path"/>: the first item of each sequence on the way, created if missing.</summary>
+    private static DicomDataset ParentItem(DicomDataset identifier, DicomTag[] path)
     {
         var ds = identifier;
         for (int i = 0; i < path.Length - 1; i++)
@@ -177,6 +165,12 @@ public sealed record QidoQuery(QidoResource Resource, DicomDataset Identifier, D
             }
             ds = sq.Items[0];
         }
+        return ds;
+    }
+
+    private static void AddReturnKey(DicomDataset identifier, DicomTag[] path)
+    {
+        var ds = ParentItem(identifier, path);
         if (!ds.Contains(path[^1])) ds.SetEmpty(path[^1]);
     }
 

@@ -3,8 +3,8 @@ using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Ingest;
 using Kaapana.Core.Archive.Projects;
 using Kaapana.Dicom.Network;
+using Kaapana.Server.Multipart;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
 namespace Kaapana.Server.DicomWeb;
@@ -92,26 +92,11 @@ public static class StowApi
 
         var studiesUrl = $"{request.Scheme}://{request.Host}{request.PathBase}{DicomWebExtensions.BasePath}/studies";
         var response = new StowResponse(studiesUrl, study);
-        var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = null };
-        int part = 0;
-        while (true)
+        var parts = new MultipartParts(boundary, request.Body);
+        while (await parts.NextAsync(ct) is { } section)
         {
-            MultipartSection? section;
-            try
-            {
-                section = await reader.ReadNextSectionAsync(ct);
-            }
-            catch (Exception ex) when (ex is IOException or InvalidDataException)
-            {
-                if (part == 0)
-                    return Problem(StatusCodes.Status400BadRequest, $"Malformed multipart body, no part could be read: {Describe(ex, boundary)}.");
-                response.SetBodyError($"malformed multipart body after part {part}: {Describe(ex, boundary)}");
-                break;
-            }
-            if (section is null) break;
-            part++;
-
-            var body = new StowPartStream(section.Body);
+            int part = parts.Count;
+            var body = new MultipartPartStream(section.Body);
             if (!IsDicomPart(section.ContentType))
             {
                 response.AddFailure(null, null, DicomStatus.CannotUnderstand,
@@ -123,7 +108,7 @@ public static class StowApi
                 }
                 catch (IOException)
                 {
-                    response.SetBodyError($"malformed multipart body in part {part}: {Describe(body.Fault!, boundary)}");
+                    response.SetBodyError($"malformed multipart body in part {part}: {parts.Describe(body.Fault!)}");
                     break;
                 }
             }
@@ -132,23 +117,23 @@ public static class StowApi
             if (body.Fault is { } fault)
             {
                 // The pipeline saw the request body break off and stored nothing of this part; the stream cannot go on.
-                response.SetBodyError($"part {part} is incomplete and was not stored: {Describe(fault, boundary)}");
+                response.SetBodyError($"part {part} is incomplete and was not stored: {parts.Describe(fault)}");
                 break;
             }
             response.Add(result, part);
         }
+        if (parts.Damage is { } damage)
+        {
+            if (parts.Count == 0) return Problem(StatusCodes.Status400BadRequest, damage + ".");
+            response.SetBodyError(damage);
+        }
 
-        if (part == 0)
+        if (parts.Count == 0)
             return Problem(StatusCodes.Status400BadRequest, "The multipart body holds no parts.");
         if (response.Failed > 0)
             logger.LogWarning("STOW-RS: {Stored} instances stored, {Failed} failed (HTTP {Status})", response.Stored, response.Failed, response.StatusCode);
         return new DicomJsonResult(response.StatusCode, response.ToJson());
     }
-
-    /// <summary>The reader's own words for a premature end ("may have already been read by another component") mislead a client.</summary>
-    private static string Describe(Exception ex, string boundary) => ex is IOException
-        ? $"the body ended before the closing boundary \"--{boundary}--\""
-        : ex.Message;
 
     /// <summary>No Accept, or one that allows application/dicom+json (directly, as application/json, or by a wildcard).</summary>
     private static bool AcceptsDicomJson(HttpRequest request)

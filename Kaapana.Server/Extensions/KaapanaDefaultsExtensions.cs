@@ -1,4 +1,5 @@
 using Kaapana.Core;
+using Kaapana.Server.Infrastructure;
 
 namespace Kaapana.Server.Extensions;
 
@@ -36,6 +37,16 @@ public static class KaapanaDefaultsExtensions
             })
             .ValidateOnStart();
 
+        return builder;
+    }
+
+    /// <summary>
+    /// The server process's lifetime: graceful stop on SIGTERM/SIGINT, also when the signal arrives during startup (see
+    /// <see cref="StartThenStopLifetime"/>). Not part of the defaults, so in-process test hosts keep the test runner's signals.
+    /// </summary>
+    public static IHostApplicationBuilder AddKaapanaLifetime(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<IHostLifetime, StartThenStopLifetime>();
         return builder;
     }
 }

@@ -10,7 +10,7 @@ namespace Kaapana.Tests.DicomWeb;
 /// 20240102) x 2 series (CT, MR) x 3 instances, one patient Müller^Hans (study 20231231, CT, 2 instances), and pydicom sample
 /// files. <see cref="Instances"/> describes what was sent, to state expected counts independently of the server.
 /// </summary>
-public sealed class QidoFixture : IAsyncLifetime
+public sealed class QidoFixture() : DicomWebServerFixture("qido")
 {
     public const string PydicomFiles = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
     public static readonly string[] Samples = ["CT_small.dcm", "MR_small.dcm", "rtplan.dcm", "rtdose.dcm", "test-SR.dcm", "waveform_ecg.dcm"];
@@ -18,18 +18,12 @@ public sealed class QidoFixture : IAsyncLifetime
     public sealed record Sent(string Patient, string PatientName, string Study, string StudyDate, string Series, string Modality, string Sop,
         string SopClass, string InstanceNumber);
 
-    public string Root { get; } = Directory.CreateTempSubdirectory("kaapana-qido-").FullName;
-    public KaapanaServer Server { get; private set; } = null!;
-    public HttpClient Http { get; private set; } = null!;
     public List<Sent> Instances { get; } = [];
 
-    public async Task InitializeAsync()
+    protected override async Task SeedAsync()
     {
         foreach (var f in Samples)
             Assert.True(File.Exists(Path.Combine(PydicomFiles, f)), $"{f} missing: install the Debian package 'python3-pydicom'.");
-        var data = Directory.CreateDirectory(Path.Combine(Root, "data")).FullName;
-        Server = await KaapanaServer.StartAsync(data);
-        Http = new HttpClient { BaseAddress = Server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
 
         var send = Path.Combine(Root, "send");
         var files = DicomReceiverTests.Generate(send, patients: 3, studies: 2, series: 2, instances: 3, namePrefix: "Qido^P");
@@ -58,18 +52,5 @@ public sealed class QidoFixture : IAsyncLifetime
         }
         var r = await DicomTools.RunAsync("storescu", "-v", "-aec", "KAAPANA", "+sd", "127.0.0.1", Server.DicomPort.ToString(CultureInfo.InvariantCulture), send);
         Assert.True(r.ExitCode == 0 && DicomReceiverTests.CountSuccess(r.Output) == files.Count, $"storescu: {r}\n{Server.Output}");
-    }
-
-    public async Task DisposeAsync()
-    {
-        Http?.Dispose();
-        if (Server is not null) await Server.DisposeAsync();
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 }

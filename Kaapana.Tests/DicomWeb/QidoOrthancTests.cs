@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json.Nodes;
 using Kaapana.Tests.Interop;
 
@@ -8,42 +5,19 @@ namespace Kaapana.Tests.DicomWeb;
 
 /// <summary>
 /// Orthanc's DICOMweb plugin as a client of our QIDO-RS (its <c>/dicom-web/servers/{name}/qido</c> proxy): it reads our
-/// answers, empty ones (200 with <c>[]</c>) included. Orthanc runs in a test network namespace; the server listens on loopback,
-/// so a small TCP relay on the namespace's host address forwards Orthanc's HTTP requests to it.
+/// answers, empty ones (200 with <c>[]</c>) included, reached through <see cref="OrthancDicomWebClient"/>.
 /// </summary>
 public sealed class QidoOrthancTests(QidoFixture fx) : IClassFixture<QidoFixture>
 {
     [Fact]
     public async Task Orthanc_dicomweb_client_reads_our_search_results_and_empty_answers()
     {
-        await using var relay = new TcpRelay();
-        await using var orthanc = await OrthancPeer.StartAsync(ns =>
-        {
-            relay.Start(new IPEndPoint(ns.HostAddress, 0), new IPEndPoint(IPAddress.Loopback, fx.Server.BaseAddress.Port));
-            return new OrthancOptions
-            {
-                EnableDicomWeb = true,
-                Extra = new Dictionary<string, JsonNode?>
-                {
-                    ["DicomWeb"] = new JsonObject
-                    {
-                        ["Enable"] = true,
-                        ["Root"] = "/dicom-web/",
-                        ["Servers"] = new JsonObject { ["kaapana"] = new JsonArray($"http://{ns.HostAddress}:{relay.Port}/dicomweb/") },
-                    },
-                },
-            };
-        });
+        await using var client = await OrthancDicomWebClient.StartAsync(fx.Server.BaseAddress);
 
         // Orthanc answers its own rendering of the DICOM JSON it received: tag -> { "Name", "vr", "Value" (text) }.
-        async Task<JsonArray> Qido(string uri, JsonObject arguments)
-        {
-            var body = new JsonObject { ["Uri"] = uri, ["Arguments"] = arguments }.ToJsonString();
-            using var r = await orthanc.Http.PostAsync("dicom-web/servers/kaapana/qido", new StringContent(body, Encoding.UTF8, "application/json"));
-            var text = await r.Content.ReadAsStringAsync();
-            Assert.True(r.IsSuccessStatusCode, $"Orthanc QIDO proxy {uri}: {(int)r.StatusCode} {text}\n{orthanc.Log}");
-            return JsonNode.Parse(text)!.AsArray();
-        }
+        async Task<JsonArray> Qido(string uri, JsonObject arguments) =>
+            (await client.PostAsync($"dicom-web/servers/{OrthancDicomWebClient.ServerName}/qido", new JsonObject { ["Uri"] = uri, ["Arguments"] = arguments },
+                () => fx.Server.Output))!.AsArray();
 
         var studies = await Qido("/studies", new JsonObject { ["PatientID"] = "PID-MUELLER" });
         var study = Assert.Single(studies)!;
@@ -63,63 +37,4 @@ public sealed class QidoOrthancTests(QidoFixture fx) : IClassFixture<QidoFixture
     }
 
     private static string? Value(JsonNode result, string tag) => result[tag]?["Value"]?.ToString();
-
-    /// <summary>Forwards every TCP connection accepted on one endpoint to another (both directions, until either side closes).</summary>
-    private sealed class TcpRelay : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private TcpListener? _listener;
-        private Task _accepting = Task.CompletedTask;
-
-        public int Port => ((IPEndPoint)_listener!.LocalEndpoint).Port;
-
-        public void Start(IPEndPoint listen, IPEndPoint target)
-        {
-            _listener = new TcpListener(listen);
-            _listener.Start();
-            _accepting = AcceptAsync(target);
-        }
-
-        private async Task AcceptAsync(IPEndPoint target)
-        {
-            var token = _stop.Token;
-            try
-            {
-                while (!token.IsCancellationRequested)
-                {
-                    var inbound = await _listener!.AcceptTcpClientAsync(token);
-                    _ = PumpAsync(inbound, target, token);
-                }
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-            }
-        }
-
-        private static async Task PumpAsync(TcpClient inbound, IPEndPoint target, CancellationToken token)
-        {
-            using (inbound)
-            using (var outbound = new TcpClient())
-            {
-                try
-                {
-                    await outbound.ConnectAsync(target, token);
-                    var a = inbound.GetStream();
-                    var b = outbound.GetStream();
-                    await Task.WhenAny(a.CopyToAsync(b, token), b.CopyToAsync(a, token));
-                }
-                catch (Exception e) when (e is OperationCanceledException or SocketException or IOException)
-                {
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener?.Stop();
-            await _accepting;
-            _stop.Dispose();
-        }
-    }
 }

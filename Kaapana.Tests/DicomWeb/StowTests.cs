@@ -13,35 +13,16 @@ using Microsoft.EntityFrameworkCore;
 namespace Kaapana.Tests.DicomWeb;
 
 /// <summary>One server (own data folder; endpoint LUNG_STUDY -> project "lung", so that project exists) shared by the STOW-RS tests.</summary>
-public sealed class StowServerFixture : IAsyncLifetime
+public sealed class StowServerFixture() : DicomWebServerFixture("stow")
 {
-    public string Root { get; } = Directory.CreateTempSubdirectory("kaapana-stow-").FullName;
-    public KaapanaServer Server { get; private set; } = null!;
-    public HttpClient Http { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    protected override IDictionary<string, string> Settings => new Dictionary<string, string>
     {
-        Server = await KaapanaServer.StartAsync(Directory.CreateDirectory(Path.Combine(Root, "data")).FullName, new Dictionary<string, string>
-        {
-            ["Kaapana__Archive__ReceivingEndpoints__0__AETitle"] = "LUNG_STUDY",
-            ["Kaapana__Archive__ReceivingEndpoints__0__Project"] = "lung",
-            ["Kaapana__Archive__ReceivingEndpoints__0__Dataset"] = "cohort",
-        });
-        Http = new HttpClient { BaseAddress = Server.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
-    }
+        ["Kaapana__Archive__ReceivingEndpoints__0__AETitle"] = "LUNG_STUDY",
+        ["Kaapana__Archive__ReceivingEndpoints__0__Project"] = "lung",
+        ["Kaapana__Archive__ReceivingEndpoints__0__Dataset"] = "cohort",
+    };
 
-    public async Task DisposeAsync()
-    {
-        Http.Dispose();
-        await Server.DisposeAsync();
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    protected override TimeSpan HttpTimeout => TimeSpan.FromMinutes(5);
 }
 
 /// <summary>STOW-RS (PS3.18 10.5) at /dicomweb/studies against the real server process.</summary>

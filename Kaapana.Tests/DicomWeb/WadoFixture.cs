@@ -29,7 +29,7 @@ public sealed record WadoInstance(string Study, string Series, string Sop, strin
 /// 4 CTs, one of 2 MRs), a synthetic study of CTs compressed by DCMTK (JPEG-LS, JPEG lossless, RLE), and pydicom sample
 /// files in other syntaxes (JPEG 2000, JPEG baseline and extended, RLE multi-frame, implicit VR multi-frame, big endian).
 /// </summary>
-public sealed class WadoFixture : IAsyncLifetime
+public sealed class WadoFixture() : DicomWebServerFixture("wado")
 {
     public const string SampleDir = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
 
@@ -39,20 +39,12 @@ public sealed class WadoFixture : IAsyncLifetime
         "rtdose.dcm", "ExplVR_BigEnd.dcm",
     ];
 
-    private string _dir = "";
-    private KaapanaServer? _server;
-
-    public KaapanaServer Server => _server ?? throw new InvalidOperationException("Not started.");
-    public HttpClient Http { get; private set; } = null!;
     public List<WadoInstance> Instances { get; } = [];
     public string SyntheticStudy { get; } = TestInstances.NewUid();
     public string CompressedStudy { get; } = TestInstances.NewUid();
 
-    public async Task InitializeAsync()
+    protected override async Task SeedAsync()
     {
-        _dir = Directory.CreateTempSubdirectory("kaapana-wado-").FullName;
-        _server = await KaapanaServer.StartAsync(_dir);
-        Http = new HttpClient { BaseAddress = Server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         var origins = new Dictionary<string, string>();
         var uploads = new List<(string Name, byte[] Bytes)>();
 
@@ -71,8 +63,8 @@ public sealed class WadoFixture : IAsyncLifetime
         {
             var (tool, label) = tools[i];
             var spec = new TestInstances.Spec("WADO-2", "Wado^Compressed", CompressedStudy, compressedSeries, TestInstances.NewUid(), InstanceNumber: i + 1, Size: 64);
-            var plain = Path.Combine(_dir, $"{label}-plain.dcm");
-            var packed = Path.Combine(_dir, $"{label}.dcm");
+            var plain = Path.Combine(Root, $"{label}-plain.dcm");
+            var packed = Path.Combine(Root, $"{label}.dcm");
             await File.WriteAllBytesAsync(plain, TestInstances.Create(spec));
             (await Peers.RunDcmtkAsync(tool, [plain, packed])).EnsureSuccess(tool);
             uploads.Add(($"{label}.dcm", await File.ReadAllBytesAsync(packed)));
@@ -114,20 +106,7 @@ public sealed class WadoFixture : IAsyncLifetime
     }
 
     /// <summary>A scratch folder inside the fixture's (removed with it).</summary>
-    public string ScratchDir(string name) => Directory.CreateDirectory(Path.Combine(_dir, "scratch", name + "-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+    public string ScratchDir(string name) => Directory.CreateDirectory(Path.Combine(Root, "scratch", name + "-" + Guid.NewGuid().ToString("N")[..8])).FullName;
 
     public WadoInstance Find(string originContains) => Instances.Single(i => i.Origin.Contains(originContains, StringComparison.Ordinal));
-
-    public async Task DisposeAsync()
-    {
-        Http?.Dispose();
-        if (_server != null) await _server.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
 using Kaapana.Dicom;
 using Kaapana.Tests.Archive;
@@ -12,42 +11,24 @@ namespace Kaapana.Tests.Interop;
 /// <summary>
 /// Acceptance with a third-party DICOMweb client: Orthanc's DICOMweb plugin (Debian orthanc-dicomweb) has our server as a
 /// remote DICOMweb server (<c>DicomWeb.Servers</c>), lists our studies (QIDO-RS) and retrieves a study (WADO-RS) into its
-/// own storage. Orthanc runs in its namespace; our server listens on the host side of the link so Orthanc can call it.
+/// own storage, reaching us through <see cref="OrthancDicomWebClient"/>.
 /// </summary>
 public sealed class OrthancDicomWebClientTests : IAsyncLifetime
 {
-    private const string ServerName = "kaapana";
-    private OrthancPeer? _orthanc;
+    private const string ServerName = OrthancDicomWebClient.ServerName;
+    private OrthancDicomWebClient? _client;
     private KaapanaServer? _server;
     private string _dir = "";
     private HttpClient _http = null!;
 
-    private OrthancPeer Orthanc => _orthanc!;
+    private OrthancPeer Orthanc => _client!.Orthanc;
     private KaapanaServer Server => _server!;
 
     public async Task InitializeAsync()
     {
         _dir = Directory.CreateTempSubdirectory("kaapana-orthanc-dicomweb-").FullName;
-        int port = 0;
-        _orthanc = await OrthancPeer.StartAsync(ns =>
-        {
-            port = OrthancPeer.FreePort(ns.HostAddress);
-            return new OrthancOptions
-            {
-                EnableDicomWeb = true,
-                Extra = new Dictionary<string, JsonNode?>
-                {
-                    ["DicomWeb"] = new JsonObject
-                    {
-                        ["Enable"] = true,
-                        ["Root"] = "/dicom-web/",
-                        ["EnableWado"] = true,
-                        ["Servers"] = new JsonObject { [ServerName] = new JsonArray($"http://{ns.HostAddress}:{port}/dicomweb/") },
-                    },
-                },
-            };
-        });
-        _server = await KaapanaServer.StartAsync(_dir, http: new Uri($"http://{_orthanc.Network.HostAddress}:{port}"));
+        _server = await KaapanaServer.StartAsync(_dir);
+        _client = await OrthancDicomWebClient.StartAsync(_server.BaseAddress);
         _http = new HttpClient { BaseAddress = _server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 
@@ -65,14 +46,7 @@ public sealed class OrthancDicomWebClientTests : IAsyncLifetime
         return rows.ToDictionary(x => x.SOPInstanceUID, x => File.ReadAllBytes(Path.Combine(Server.ArchiveDir, x.StoragePath)));
     }
 
-    private async Task<JsonNode?> OrthancPostAsync(string uri, JsonObject body)
-    {
-        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        using var r = await Orthanc.Http.PostAsync(uri, content);
-        var text = await r.Content.ReadAsStringAsync();
-        Assert.True(r.IsSuccessStatusCode, $"Orthanc {uri} answered {(int)r.StatusCode}: {text}\nOrthanc log:\n{Orthanc.Log}\nOur server:\n{Server.Output}");
-        return JsonNode.Parse(text);
-    }
+    private Task<JsonNode?> OrthancPostAsync(string uri, JsonObject body) => _client!.PostAsync(uri, body, () => Server.Output);
 
     private static byte[] Compressed(string tool, TestInstances.Spec spec, string dir)
     {
@@ -124,7 +98,7 @@ public sealed class OrthancDicomWebClientTests : IAsyncLifetime
     {
         _http?.Dispose();
         if (_server != null) await _server.DisposeAsync();
-        if (_orthanc != null) await _orthanc.DisposeAsync();
+        if (_client != null) await _client.DisposeAsync();
         try
         {
             Directory.Delete(_dir, recursive: true);

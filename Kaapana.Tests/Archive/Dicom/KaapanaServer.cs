@@ -48,8 +48,9 @@ public sealed class KaapanaServer : IAsyncDisposable
     /// <param name="settings">Configuration as environment variables, e.g. <c>["Kaapana__Archive__ReceivingEndpoints__0__AETitle"] = "LUNG_STUDY"</c>.</param>
     /// <param name="bindAddress">Where the DICOM listener binds (e.g. the host side of a test network namespace).</param>
     /// <param name="http">Where the web server listens (default: a free loopback port), e.g. the host side of a test network namespace.</param>
+    /// <param name="waitUntilReady">False: return as soon as the process runs (e.g. to stop it while it starts).</param>
     public static async Task<KaapanaServer> StartAsync(string dataDir, IDictionary<string, string>? settings = null, int? dicomPort = null,
-        string bindAddress = "127.0.0.1", Uri? http = null)
+        string bindAddress = "127.0.0.1", Uri? http = null, bool waitUntilReady = true)
     {
         int port = dicomPort ?? FreePort();
         http ??= new Uri($"http://127.0.0.1:{FreePort()}");
@@ -79,7 +80,7 @@ public sealed class KaapanaServer : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            await server.WaitUntilReadyAsync();
+            if (waitUntilReady) await server.WaitUntilReadyAsync();
             return server;
         }
         catch
@@ -112,6 +113,38 @@ public sealed class KaapanaServer : IAsyncDisposable
             await Task.Delay(100);
         }
         Assert.Fail($"Server not ready within {StartupTimeout}:{Environment.NewLine}{Output}");
+    }
+
+    /// <summary>Waits until the server printed a line containing <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!_output.Any(l => l.Contains(text, StringComparison.Ordinal)))
+        {
+            if (_process.HasExited || sw.Elapsed > timeout)
+                Assert.Fail($"The server did not print '{text}' (exited: {_process.HasExited}):{Environment.NewLine}{Output}");
+            await Task.Delay(5);
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    /// <summary>SIGTERM, as <c>docker stop</c> or systemd send it; returns the exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        Assert.True(kill(_process.Id, 15) == 0, $"kill -TERM {_process.Id} failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"The server did not exit within {timeout} of SIGTERM:{Environment.NewLine}{Output}");
+        }
+        _process.WaitForExit(); // drain the output readers
+        return _process.ExitCode;
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>

@@ -24,7 +24,8 @@ public class UploadApiTests
         return ms.ToArray();
     }
 
-    private static HashSet<string> IndexedSopUids(string dataDir)
+    /// <summary>The SOP Instance UIDs in the server's index (read-only, beside the running server).</summary>
+    internal static HashSet<string> IndexedSopUids(string dataDir)
     {
         using var db = new SqliteConnection($"Data Source={Path.Combine(dataDir, "kaapana.db")};Mode=ReadOnly;Pooling=False");
         db.Open();

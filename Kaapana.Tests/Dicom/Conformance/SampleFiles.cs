@@ -90,5 +90,13 @@ public static class SampleFiles
         return result;
     }
 
+    /// <summary>
+    /// Neither the data set nor the meta information has a SOP Class or Instance UID (empty_charset_LEI.dcm,
+    /// meta_missing_tsyntax.dcm): our writer refuses to write such a file (a Part 10 meta needs both).
+    /// </summary>
+    public static bool LacksSopUids(DicomFile f) =>
+        (f.Dataset.GetString(DicomTags.SOPClassUID).Length == 0 && f.FileMetaInfo.GetString(DicomTags.MediaStorageSOPClassUID).Length == 0)
+        || (f.Dataset.GetString(DicomTags.SOPInstanceUID).Length == 0 && f.FileMetaInfo.GetString(DicomTags.MediaStorageSOPInstanceUID).Length == 0);
+
     public static bool IsCharsetFile(string name) => name.StartsWith("charset_files/", StringComparison.Ordinal);
 }

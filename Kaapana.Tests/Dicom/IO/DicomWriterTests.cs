@@ -27,7 +27,11 @@ public class DicomWriterTests
     private static byte[] Write(DicomDataset ds, DicomWriteOptions options)
     {
         var ms = new MemoryStream();
-        new DicomFile(ds).Save(ms, options);
+        // Bare data sets here have no SOP UIDs; the file meta information needs them (the writer refuses to leave them empty).
+        var meta = new DicomDataset()
+            .Set(DicomTags.MediaStorageSOPClassUID, DicomVR.UI, DicomUids.SecondaryCaptureImageStorage)
+            .Set(DicomTags.MediaStorageSOPInstanceUID, DicomVR.UI, "1.2.826.0.1.3680043.2.1125.1");
+        new DicomFile(meta, ds, DicomTransferSyntax.ExplicitVRLittleEndian).Save(ms, options);
         return ms.ToArray();
     }
 

@@ -1,14 +1,14 @@
 using Kaapana.Dicom;
 
-namespace Kaapana.Server.DicomWeb;
+namespace Kaapana.Server.Multipart;
 
 /// <summary>
-/// One multipart part as the ingest pipeline reads it. The pipeline treats an <see cref="IOException"/> from its input as
-/// its own failure; this wrapper remembers when the fault came from the request body (a truncated or malformed multipart
-/// stream, a part over the reader's limits) so the STOW answer can blame the request instead. Faults are still thrown, never
-/// turned into an end of stream: a part cut off at an element boundary would otherwise parse as a shorter, valid instance.
+/// One multipart part as the ingest pipeline (or a zip spool) reads it. The pipeline treats an <see cref="IOException"/> from
+/// its input as its own failure; this wrapper remembers when the fault came from the request body (a truncated or malformed
+/// multipart stream, a part over the reader's limits) so the answer can blame the request instead. Faults are still thrown,
+/// never turned into an end of stream: a part cut off at an element boundary would otherwise parse as a shorter, valid instance.
 /// </summary>
-internal sealed class StowPartStream(Stream part) : ReadOnlyStream
+internal sealed class MultipartPartStream(Stream part) : ReadOnlyStream
 {
     /// <summary>Why the request body could not be read to the end of this part, or null.</summary>
     public Exception? Fault { get; private set; }
