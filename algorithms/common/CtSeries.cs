@@ -53,7 +53,7 @@ public sealed class CtSeries
             {
                 ds = DicomFile.Open(path, HeaderOnly).Dataset;
             }
-            catch (Exception e) when (e is DicomException or IOException or EndOfStreamException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
                 throw new AlgorithmInputException($"{path} is not a readable DICOM file: {e.Message}");
             }
@@ -124,7 +124,7 @@ public sealed class CtSeries
             if (frame.Info.Rows != Rows || frame.Info.Columns != Columns) throw new AlgorithmInputException($"{path}: its image size differs from the series");
             ModalityValues.Fill(frame.Data, frame.Info, ModalityTransform.For(file.Dataset), values);
         }
-        catch (Exception e) when (e is DicomException or IOException or EndOfStreamException)
+        catch (Exception e) when (e is not OutOfMemoryException and not AlgorithmInputException)
         {
             throw new AlgorithmInputException($"{path}: pixel data cannot be read: {e.Message}");
         }
