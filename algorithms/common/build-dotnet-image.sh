@@ -9,6 +9,7 @@
 # Build output goes to algorithms/bin/dotnet (git-ignored, outside every image folder, so it does not change their
 # source hash), shared by all C# algorithms: Kaapana.Dicom compiles once, and a warm rebuild is incremental.
 set -euo pipefail
+trap 'echo "build-dotnet-image.sh: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 name=$1
 : "${IMAGE:?IMAGE (the tag to create) must be set: run this through algorithms/build-images.sh}"
 DOCKER=${DOCKER:-/usr/bin/docker}
@@ -53,7 +54,8 @@ copy_libraries "$binary"
 # both); without the codecs such inputs fail with a message naming the Debian package.
 required="libz.so.1 libssl.so.3 libcrypto.so.3"
 for lib in $required libopenjp2.so.7 libcharls.so.2; do
-  path=$(/sbin/ldconfig -p 2>/dev/null | awk -v so="$lib" '$1 == so && /x86-64/ { print $NF; exit }')
+  # awk reads to the end: leaving early would kill ldconfig with SIGPIPE, and pipefail would end this script.
+  path=$(/sbin/ldconfig -p | awk -v so="$lib" '$1 == so && /x86-64/ && !found { print $NF; found = 1 }')
   if [[ -n $path ]]; then
     cp -L "$path" "$root/lib/x86_64-linux-gnu/$lib"
     copy_libraries "$path"
