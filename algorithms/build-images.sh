@@ -32,7 +32,7 @@ source_hash() { # source_hash DIR [EXTRA...]
   local dir=$1
   shift
   {
-    (cd "$dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    (cd "$dir" && find . -type f -not -path "./bin/*" -not -path "./obj/*" -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) # a C# algorithm's build output is not source
     if [[ -f $dir/hash-inputs ]]; then
       while IFS= read -r path; do
         [[ -z $path || $path == \#* ]] && continue

@@ -201,6 +201,8 @@ public static class DicomSegmentation
             HighBit = type == SegmentationType.Binary ? 0 : 7,
             PhotometricInterpretation = PhotometricInterpretation.Monochrome2,
         };
+        // Number of Frames is Type 1 in a SEG even for one frame (ApplyTo writes it only for several, or when present).
+        ds.Set(DicomTags.NumberOfFrames, frames.Count.ToString(CultureInfo.InvariantCulture));
         info.ApplyTo(ds);
 
         // Multi-frame Functional Groups.
