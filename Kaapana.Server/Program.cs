@@ -21,6 +21,7 @@ builder.AddKaapanaWorkflows();
 builder.AddKaapanaApis();
 builder.AddKaapanaDicomWeb();
 builder.AddKaapanaViewer();
+builder.AddKaapanaUi();
 
 var app = builder.Build();
 
@@ -30,6 +31,7 @@ app.MapKaapanaApis();
 app.MapKaapanaDicomWeb();
 app.MapKaapanaViewer();
 app.MapKaapanaJobsDashboard();
+app.MapKaapanaUi();
 app.MapKaapanaWorkflows();
 
 app.Run();

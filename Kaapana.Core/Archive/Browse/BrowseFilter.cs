@@ -62,6 +62,11 @@ public sealed record BrowseFilter
 
     public bool IsEmpty => string.IsNullOrWhiteSpace(Text) && Facets.IsEmpty && StudyDateFrom is null && StudyDateTo is null && ArrivedOn is null;
 
+    /// <summary>Equal when the URL forms are equal (the immutable collections compare by reference otherwise).</summary>
+    public bool Equals(BrowseFilter? other) => other is not null && ToQueryString() == other.ToQueryString();
+
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(ToQueryString());
+
     private const string FacetPrefix = "f.";
 
     /// <summary>
