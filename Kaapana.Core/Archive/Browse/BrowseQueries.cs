@@ -78,7 +78,9 @@ public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory)
         else
         {
             int tag = source.AttributeTag!.Value;
-            values = db.SeriesAttributes.Where(a => a.Tag == tag && q.Select(x => x.Id).Contains(a.SeriesId)).Select(a => (string?)a.Value);
+            // Joined from the filtered series: one primary-key probe (SeriesId, Tag) per matching series, rather than a scan
+            // of every row of the tag.
+            values = q.Join(db.SeriesAttributes.Where(a => a.Tag == tag), x => x.Id, a => a.SeriesId, (_, a) => (string?)a.Value);
         }
         values = values.Where(v => v != null && v != "");
         if (contains is not null) values = values.Where(v => v!.Contains(contains));
@@ -111,7 +113,10 @@ public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory)
             else
             {
                 int tag = source.AttributeTag!.Value;
-                q = q.Where(x => db.SeriesAttributes.Any(a => a.SeriesId == x.Id && a.Tag == tag && list.Contains(a.Value)));
+                // "Id IN (matching attribute rows)", not a correlated EXISTS: SQLite builds the set once from the (Tag, Value)
+                // index instead of fetching an attribute row per candidate series (half the CPU at 100,000 series).
+                var matching = db.SeriesAttributes.Where(a => a.Tag == tag && list.Contains(a.Value)).Select(a => a.SeriesId);
+                q = q.Where(x => matching.Contains(x.Id));
             }
         }
         if (f.StudyDateFrom is { } from) q = q.Where(x => string.Compare(x.Study.StudyDate, from) >= 0);
