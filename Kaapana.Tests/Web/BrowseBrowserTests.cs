@@ -149,6 +149,19 @@ public sealed class BrowseBrowserTests
                 await page.Locator("[aria-label='Browse Modality MR']").ClickAsync();
                 await Assertions.Expect(page).ToHaveURLAsync(new Regex("/browse\\?.*f\\.Modality=MR"));
                 await Assertions.Expect(count).ToHaveTextAsync("1 series");
+
+                // Live update: a series pushed while the page is open appears without a reload once it completes.
+                await page.GotoAsync(baseUrl + "/browse");
+                await page.Locator("[data-testid=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+                await Assertions.Expect(count).ToHaveTextAsync("4 series");
+                var late = Directory.CreateDirectory(Path.Combine(data.FullName, "late"));
+                await File.WriteAllBytesAsync(Path.Combine(late.FullName, "late.dcm"), TestInstances.Create(new TestInstances.Spec(
+                    "PAT-W2", "Late^Arrival", TestInstances.NewUid(), TestInstances.NewUid(), TestInstances.NewUid(), Modality: "MR", Size: 64)));
+                var lateStore = await DicomTools.RunAsync("storescu", "+sd", "+r", "-aec", "KAAPANA", "127.0.0.1", server.DicomPort.ToString(), late.FullName);
+                Assert.True(lateStore.ExitCode == 0, lateStore.Output);
+                await Assertions.Expect(count).ToHaveTextAsync("5 series", new() { Timeout = 30000 });
+                await Assertions.Expect(page.Locator("[data-testid=live-update]")).ToContainTextAsync("1 new series");
+                await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "5-live-update.png") });
             }
             catch (Exception ex) when (ex is PlaywrightException or TimeoutException or Xunit.Sdk.XunitException)
             {
