@@ -165,7 +165,7 @@ public static class StowApi
         const string expected = "send multipart/related; type=\"application/dicom\"; boundary=...";
         if (string.IsNullOrWhiteSpace(contentType))
             return (null, StatusCodes.Status415UnsupportedMediaType, $"The request has no Content-Type; {expected}.");
-        if (!MediaTypeHeaderValue.TryParse(contentType, out var media))
+        if (!LenientMediaType.TryParse(contentType, out var media) || media is null)
             return (null, StatusCodes.Status415UnsupportedMediaType, $"Content-Type '{contentType}' cannot be parsed; {expected}.");
         if (!media.MediaType.Equals("multipart/related", StringComparison.OrdinalIgnoreCase))
             return (null, StatusCodes.Status415UnsupportedMediaType, $"Content-Type '{media.MediaType}' is not supported; {expected}.");
@@ -183,7 +183,7 @@ public static class StowApi
 
     private static bool IsDicomPart(string? contentType) =>
         string.IsNullOrWhiteSpace(contentType)
-        || (MediaTypeHeaderValue.TryParse(contentType, out var media)
+        || (LenientMediaType.TryParse(contentType, out var media) && media is not null
             && (media.MediaType.Equals("application/dicom", StringComparison.OrdinalIgnoreCase)
                 || media.MediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase)));
 

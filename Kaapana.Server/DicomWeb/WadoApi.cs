@@ -136,7 +136,7 @@ public static class WadoApi
     private static bool AcceptsJson(Microsoft.Extensions.Primitives.StringValues accept)
     {
         if (Microsoft.Extensions.Primitives.StringValues.IsNullOrEmpty(accept)) return true;
-        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParseList(accept, out var list)) return false;
+        if (!LenientMediaType.TryParseList(accept, out var list)) return false;
         return list.Any(m => (m.Quality ?? 1) > 0 && m.MediaType.Value?.ToLowerInvariant() is "*/*" or "application/*" or "application/dicom+json" or "application/json");
     }
 }

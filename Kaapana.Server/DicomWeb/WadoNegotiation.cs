@@ -77,7 +77,7 @@ public static class WadoNegotiation
     private static List<Range>? Ranges(StringValues accept)
     {
         if (StringValues.IsNullOrEmpty(accept)) return [new Range("*/*", null, null)];
-        if (!MediaTypeHeaderValue.TryParseList(accept, out var list) || list.Count == 0) return null;
+        if (!LenientMediaType.TryParseList(accept, out var list) || list.Count == 0) return null;
         string? Param(MediaTypeHeaderValue m, string name) =>
             m.Parameters.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } p
                 ? HeaderUtilities.RemoveQuotes(p.Value).Value?.Trim() : null;

@@ -252,6 +252,18 @@ public sealed class StowTests(StowServerFixture fixture, ITestOutputHelper outpu
     }
 
     [Theory]
+    [InlineData("multipart/related; type=application/dicom; boundary=B")] // unquoted, as many clients send it
+    [InlineData("multipart/related; boundary=B; type=\"application/dicom\"")]
+    [InlineData("Multipart/Related;type=application/dicom;boundary=\"B\"")]
+    public async Task Content_types_as_clients_write_them_are_accepted(string contentType)
+    {
+        var a = NewInstance(TestInstances.NewUid(), out var sop);
+        var answer = await StowClient.PostAsync(Http, "/dicomweb/studies", Raw(Multipart("B", [a]), contentType));
+        Assert.True(answer.Status == HttpStatusCode.OK, answer.ToString());
+        Assert.Equal([sop], answer.Stored.Select(s => s.SopInstanceUid));
+    }
+
+    [Theory]
     [InlineData(null, 415)]
     [InlineData("application/dicom", 415)]
     [InlineData("multipart/form-data; boundary=B", 415)]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Storage;
@@ -60,26 +61,34 @@ public enum IndexWriteStatus
 public sealed record IndexWriteOutcome(IndexWriteStatus Status, long SeriesId, long InstanceId, string? ExistingStoragePath = null, string? ExistingContentHash = null);
 
 /// <summary>
-/// The single writer of instance rows: one background consumer of a bounded channel that commits everything queued (up to
-/// <see cref="ArchiveOptions.MaxBatchSize"/>) in one transaction, then completes each request's task. Concurrent ingesters
+/// The single writer of instance rows: one commit at a time, each of everything queued (up to
+/// <see cref="ArchiveOptions.MaxBatchSize"/>) in one transaction, then each request's task is completed. Concurrent ingesters
 /// thereby share the cost of a commit (group commit); an ingester is answered only once its row is durable. A batch looks
-/// up patients, studies, series and instances by their unique keys with one query per kind, so its cost does not grow
-/// with the size of the archive.
+/// up instances, series, studies and patients by their unique keys (so its cost does not grow with the size of the
+/// archive) and updates the counts of each touched row once. It writes through <see cref="IndexRowStore"/> (prepared
+/// statements on one long-lived connection), not through EF Core's change tracker: that was most of the CPU per instance.
 /// </summary>
 public sealed class IndexWriter : BackgroundService
 {
-    private readonly Channel<IndexWriteRequest> _queue;
+    private readonly ConcurrentQueue<IndexWriteRequest> _pending = new();
+    private readonly SemaphoreSlim _capacity;
     private readonly IDbContextFactory<KaapanaDbContext> _dbFactory;
     private readonly IArchiveStorage _storage;
     private readonly SeriesStabilityMonitor _stability;
     private readonly ILogger<IndexWriter> _logger;
     private readonly int _maxBatch;
     private long _transactions, _instancesWritten, _batchesRetried;
+    private int _committing; // 1 while some thread commits a batch (the single writer of the moment)
+    private volatile bool _closed;
+    private readonly List<IndexWriteRequest> _batch = [];
 
     // Project links known to exist, so a batch of more instances of a known series needs no link query. Only the writer
     // reads it; links are never removed while their series exists (series ids are not reused), so an entry cannot go stale.
     private readonly HashSet<(int ProjectId, long SeriesId)> _knownProjectLinks = [];
     private const int MaxKnownProjectLinks = 200_000;
+
+    // The writer's own connection, opened at the first batch and replaced after a failed one.
+    private IndexRowStore? _store;
 
     public IndexWriter(IDbContextFactory<KaapanaDbContext> dbFactory, IArchiveStorage storage, SeriesStabilityMonitor stability,
         IOptions<KaapanaOptions> options, ILogger<IndexWriter> logger)
@@ -90,11 +99,8 @@ public sealed class IndexWriter : BackgroundService
         _logger = logger;
         var archive = options.Value.Archive;
         _maxBatch = Math.Max(1, archive.MaxBatchSize);
-        _queue = Channel.CreateBounded<IndexWriteRequest>(new BoundedChannelOptions(Math.Max(1, archive.WriteQueueCapacity))
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        int capacity = Math.Max(1, archive.WriteQueueCapacity);
+        _capacity = new SemaphoreSlim(capacity, capacity);
     }
 
     /// <summary>Committed write transactions so far (tests and benchmarks compare it with <see cref="InstancesWritten"/>).</summary>
@@ -105,38 +111,78 @@ public sealed class IndexWriter : BackgroundService
     /// <summary>Batches that failed as a whole and were retried one request at a time.</summary>
     public long BatchesRetried => Interlocked.Read(ref _batchesRetried);
 
-    /// <summary>Queues a write and waits until it is committed. Throws what the commit threw; <see cref="ChannelClosedException"/> after shutdown.</summary>
+    /// <summary>
+    /// Queues a write and waits until it is committed. Throws what the commit threw; <see cref="ChannelClosedException"/>
+    /// after shutdown. When no commit is running, the caller's own thread commits everything queued (itself included), so
+    /// a lone ingester is answered without a hand-over to another thread and back; writes queued meanwhile are committed
+    /// together right after, on a thread-pool thread (group commit).
+    /// </summary>
     public async Task<IndexWriteOutcome> WriteAsync(IndexWriteRequest request, CancellationToken ct = default)
     {
-        await _queue.Writer.WriteAsync(request, ct).ConfigureAwait(false);
+        if (_closed) throw new ChannelClosedException();
+        await _capacity.WaitAsync(ct).ConfigureAwait(false); // back-pressure: WriteQueueCapacity requests at most
+        _pending.Enqueue(request);
         // Not cancellable from here on: the caller must learn whether its row was committed.
+        Pump();
         return await request.Completion.Task.ConfigureAwait(false);
     }
 
-    public override Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Commits one batch if no other thread is committing; hands what was queued meanwhile to the thread pool.</summary>
+    private void Pump()
     {
-        _queue.Writer.TryComplete(); // drain what is queued, then end
-        return base.StopAsync(cancellationToken);
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var reader = _queue.Reader;
-        var batch = new List<IndexWriteRequest>(_maxBatch);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        if (_pending.IsEmpty || Interlocked.CompareExchange(ref _committing, 1, 0) != 0) return;
+        try
         {
-            batch.Clear();
-            while (batch.Count < _maxBatch && reader.TryRead(out var request)) batch.Add(request);
-            if (batch.Count == 0) continue;
-            await ProcessAsync(batch).ConfigureAwait(false);
+            _batch.Clear();
+            while (_batch.Count < _maxBatch && _pending.TryDequeue(out var request)) _batch.Add(request);
+            if (_batch.Count > 0)
+            {
+                _capacity.Release(_batch.Count);
+                Process(_batch);
+            }
         }
+        finally
+        {
+            _batch.Clear();
+            // A full fence: a writer that queued while this commit ran and found _committing set is seen below.
+            Interlocked.Exchange(ref _committing, 0);
+        }
+        if (!_pending.IsEmpty) ThreadPool.UnsafeQueueUserWorkItem(static w => w.Pump(), this, preferLocal: false);
     }
 
-    private async Task ProcessAsync(List<IndexWriteRequest> batch)
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _closed = true; // drain what is queued, then refuse new writes
+        while (!_pending.IsEmpty || Volatile.Read(ref _committing) != 0)
+        {
+            Pump();
+            if (!_pending.IsEmpty || Volatile.Read(ref _committing) != 0) await Task.Delay(1, CancellationToken.None).ConfigureAwait(false);
+        }
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // Nothing runs in the background: commits happen on the writers' threads (see WriteAsync).
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+
+    // DI disposes it twice (the singleton and its hosted-service registration): only the first call counts.
+    public override void Dispose()
+    {
+        _closed = true;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        while (Interlocked.CompareExchange(ref _committing, 1, 0) != 0) Thread.Sleep(1); // a commit still running finishes first
+        _store?.Dispose();
+        _store = null;
+        base.Dispose();
+    }
+
+    private int _disposed;
+
+    /// <summary>Commits a batch; never throws (each request's task carries its outcome or exception).</summary>
+    private void Process(List<IndexWriteRequest> batch)
     {
         try
         {
-            await CommitAsync(batch).ConfigureAwait(false);
+            Commit(batch);
             return;
         }
         catch (Exception ex) when (batch.Count > 1)
@@ -154,7 +200,7 @@ public sealed class IndexWriter : BackgroundService
         {
             try
             {
-                await CommitAsync([request]).ConfigureAwait(false);
+                Commit([request]);
             }
             catch (Exception ex)
             {
@@ -163,63 +209,60 @@ public sealed class IndexWriter : BackgroundService
         }
     }
 
-    private async Task CommitAsync(IReadOnlyList<IndexWriteRequest> batch)
+    private void Commit(IReadOnlyList<IndexWriteRequest> batch)
     {
+        var store = _store ??= IndexRowStore.Open(_dbFactory);
         var now = DateTime.UtcNow;
-        await using var db = await _dbFactory.CreateDbContextAsync().ConfigureAwait(false);
-        await using var tx = await db.Database.BeginTransactionAsync().ConfigureAwait(false);
-        var w = new BatchState(db, _knownProjectLinks);
-        await w.LoadAsync(batch).ConfigureAwait(false);
-
-        var outcomes = new (IndexWriteStatus Status, Series? Series, Instance? Instance, Instance? Existing)[batch.Count];
+        var outcomes = new IndexWriteOutcome[batch.Count];
+        var w = new BatchState(store, _knownProjectLinks, now);
         var oldFiles = new List<string>();
-        for (int i = 0; i < batch.Count; i++)
+        store.Begin();
+        try
         {
-            var r = batch[i];
-            w.Instances.TryGetValue(r.SopInstanceUID, out var existing);
-            if (r.Record is null)
+            for (int i = 0; i < batch.Count; i++)
             {
-                // Link request.
-                if (existing is not null && w.SeriesById.TryGetValue(existing.SeriesId, out var linked))
-                    w.Link(linked, r.ProjectId, r.DatasetId, now);
-                outcomes[i] = (IndexWriteStatus.Linked, null, null, existing);
-                continue;
-            }
-            if (existing is not null)
-            {
-                if (r.ReplacesInstanceId != existing.Id)
+                var r = batch[i];
+                var existing = w.FindInstance(r.SopInstanceUID);
+                if (r.Record is null)
                 {
-                    outcomes[i] = (IndexWriteStatus.AlreadyIndexed, null, null, existing);
+                    // Link request.
+                    if (existing is not null && w.SeriesById(existing.SeriesId) is { } linked) w.Link(linked, r.ProjectId, r.DatasetId);
+                    outcomes[i] = Existing(IndexWriteStatus.Linked, existing);
                     continue;
                 }
-                w.RemoveInstance(existing);
-                if (existing.StoragePath != r.StoragePath) oldFiles.Add(existing.StoragePath);
+                if (existing is not null)
+                {
+                    if (r.ReplacesInstanceId != existing.Id)
+                    {
+                        outcomes[i] = Existing(IndexWriteStatus.AlreadyIndexed, existing);
+                        continue;
+                    }
+                    w.RemoveInstance(existing, r.SopInstanceUID);
+                    if (existing.StoragePath != r.StoragePath) oldFiles.Add(existing.StoragePath);
+                }
+                var (seriesId, instanceId) = w.AddInstance(r);
+                outcomes[i] = new IndexWriteOutcome(IndexWriteStatus.Inserted, seriesId, instanceId);
             }
-            var (series, instance) = w.AddInstance(r, now);
-            outcomes[i] = (IndexWriteStatus.Inserted, series, instance, null);
+            w.WriteCounts();
+            // Power-loss mode: the renames of this batch become durable before the rows that point at them (files were synced by their writers).
+            _storage.FlushDirectories(batch.Where(r => r.Record is not null && r.StoragePath is not null).Select(r => r.StoragePath!));
+            store.Commit();
+        }
+        catch
+        {
+            // Start the next batch on a fresh connection: whatever failed may have left this one unusable.
+            _store = null;
+            store.Dispose();
+            throw;
         }
 
-        await db.SaveChangesAsync().ConfigureAwait(false);
-        // Power-loss mode: the renames of this batch become durable before the rows that point at them (files were synced by their writers).
-        _storage.FlushDirectories(batch.Where(r => r.Record is not null && r.StoragePath is not null).Select(r => r.StoragePath!));
-        await tx.CommitAsync().ConfigureAwait(false);
-
         if (_knownProjectLinks.Count > MaxKnownProjectLinks) _knownProjectLinks.Clear();
-        foreach (var link in w.ProjectLinksAfterCommit()) _knownProjectLinks.Add(link);
+        foreach (var link in w.ProjectLinks) _knownProjectLinks.Add(link);
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _instancesWritten, outcomes.Count(o => o.Status == IndexWriteStatus.Inserted));
 
-        for (int i = 0; i < batch.Count; i++)
-        {
-            var (status, series, instance, existing) = outcomes[i];
-            batch[i].Completion.TrySetResult(status switch
-            {
-                IndexWriteStatus.Inserted => new IndexWriteOutcome(status, series!.Id, instance!.Id),
-                _ => new IndexWriteOutcome(status, existing?.SeriesId ?? 0, existing?.Id ?? 0, existing?.StoragePath, existing?.ContentHash),
-            });
-        }
-        foreach (var series in outcomes.Where(o => o.Status == IndexWriteStatus.Inserted).Select(o => o.Series!).Distinct())
-            _stability.Touch(series.Id, series.SeriesInstanceUID, series.LastReceivedAt);
+        for (int i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(outcomes[i]);
+        foreach (var (id, uid) in w.ReceivedSeries) _stability.Touch(id, uid, now);
         foreach (var key in oldFiles)
         {
             try
@@ -233,190 +276,203 @@ public sealed class IndexWriter : BackgroundService
         }
     }
 
-    /// <summary>The rows one batch touches, loaded with one query per kind and key.</summary>
-    private sealed class BatchState(KaapanaDbContext db, IReadOnlySet<(int, long)> knownProjectLinks)
+    private static IndexWriteOutcome Existing(IndexWriteStatus status, IndexRowStore.InstanceRow? existing) =>
+        new(status, existing?.SeriesId ?? 0, existing?.Id ?? 0, existing?.StoragePath, existing?.ContentHash);
+
+    /// <summary>
+    /// The rows one batch touches, looked up by their unique keys (once each per batch), and the changes to the counts of
+    /// series, studies and patients, written once per row at the end of the batch.
+    /// </summary>
+    private sealed class BatchState(IndexRowStore store, IReadOnlySet<(int, long)> knownProjectLinks, DateTime now)
     {
-        public Dictionary<string, Instance> Instances { get; private set; } = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, Series> _seriesByUid = new(StringComparer.Ordinal);
-        public Dictionary<long, Series> SeriesById { get; } = [];
-        private readonly Dictionary<string, Study> _studiesByUid = new(StringComparer.Ordinal);
-        private readonly Dictionary<long, Study> _studiesById = [];
-        private readonly Dictionary<string, Patient> _patientsByKey = new(StringComparer.Ordinal);
-        private readonly Dictionary<long, Patient> _patientsById = [];
+        public sealed class PatientState(long id)
+        {
+            public long Id { get; } = id;
+            public int Studies, Series, Instances;
+        }
+
+        public sealed class StudyState(long id, PatientState patient, string? modalities)
+        {
+            public long Id { get; } = id;
+            public PatientState Patient { get; } = patient;
+            public string? Modalities = modalities;
+            public bool ModalitiesChanged, Received;
+            public int Series, Instances;
+            public long Size;
+        }
+
+        public sealed class SeriesState(long id, string uid, StudyState study)
+        {
+            public long Id { get; } = id;
+            public string Uid { get; } = uid;
+            public StudyState Study { get; } = study;
+            public bool Received;
+            public int Instances;
+            public long Size;
+        }
+
+        // Instances this batch inserted (row) or deleted (null) override what the database says.
+        private readonly Dictionary<string, IndexRowStore.InstanceRow?> _instances = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, SeriesState> _seriesByUid = new(StringComparer.Ordinal);
+        private readonly Dictionary<long, SeriesState> _seriesById = [];
+        private readonly Dictionary<string, StudyState> _studiesByUid = new(StringComparer.Ordinal);
+        private readonly Dictionary<long, StudyState> _studiesById = [];
+        private readonly Dictionary<string, PatientState> _patientsByKey = new(StringComparer.Ordinal);
+        private readonly Dictionary<long, PatientState> _patientsById = [];
         private readonly HashSet<(int, long)> _projectLinks = [];
         private readonly HashSet<(int, long)> _datasetLinks = [];
-        private readonly HashSet<(int, Series)> _newProjectLinks = [];
-        private readonly HashSet<(int, Series)> _newDatasetLinks = [];
 
-        public async Task LoadAsync(IReadOnlyList<IndexWriteRequest> batch)
+        /// <summary>Every project link this batch made or found (valid once committed).</summary>
+        public IEnumerable<(int, long)> ProjectLinks => _projectLinks;
+
+        /// <summary>Series that received instances in this batch.</summary>
+        public IEnumerable<(long Id, string Uid)> ReceivedSeries => _seriesById.Values.Where(s => s.Received).Select(s => (s.Id, s.Uid));
+
+        public IndexRowStore.InstanceRow? FindInstance(string uid) =>
+            _instances.TryGetValue(uid, out var row) ? row : store.FindInstance(uid);
+
+        public SeriesState? SeriesById(long id)
         {
-            var sopUids = batch.Select(r => r.SopInstanceUID).Distinct().ToList();
-            Instances = await db.Instances.Where(i => sopUids.Contains(i.SOPInstanceUID))
-                .ToDictionaryAsync(i => i.SOPInstanceUID, StringComparer.Ordinal).ConfigureAwait(false);
-
-            var records = batch.Where(r => r.Record is not null).Select(r => r.Record!).ToList();
-            // The common case (more instances of a known series) needs one query: series with study and patient.
-            var seriesUids = records.Select(r => r.SeriesInstanceUID).Distinct().ToList();
-            foreach (var s in await db.Series.Include(s => s.Study).ThenInclude(st => st.Patient)
-                         .Where(s => seriesUids.Contains(s.SeriesInstanceUID)).ToListAsync().ConfigureAwait(false)) AddSeries(s);
-            var seriesIds = Instances.Values.Select(i => i.SeriesId).Where(id => !SeriesById.ContainsKey(id)).Distinct().ToList();
-            if (seriesIds.Count > 0)
-                foreach (var s in await db.Series.Include(s => s.Study).ThenInclude(st => st.Patient)
-                             .Where(s => seriesIds.Contains(s.Id)).ToListAsync().ConfigureAwait(false)) AddSeries(s);
-
-            var studyUids = records.Where(r => !_seriesByUid.ContainsKey(r.SeriesInstanceUID) && !_studiesByUid.ContainsKey(r.StudyInstanceUID))
-                .Select(r => r.StudyInstanceUID).Distinct().ToList();
-            if (studyUids.Count > 0)
-                foreach (var s in await db.Studies.Include(st => st.Patient).Where(s => studyUids.Contains(s.StudyInstanceUID)).ToListAsync().ConfigureAwait(false)) AddStudy(s);
-
-            var patientKeys = records.Where(r => !_seriesByUid.ContainsKey(r.SeriesInstanceUID) && !_studiesByUid.ContainsKey(r.StudyInstanceUID)
-                    && !_patientsByKey.ContainsKey(r.PatientID))
-                .Select(r => r.PatientID).Distinct().ToList();
-            if (patientKeys.Count > 0)
-                foreach (var p in await db.Patients.Where(p => patientKeys.Contains(p.PatientID)).ToListAsync().ConfigureAwait(false)) AddPatient(p);
-
-            var linkedSeries = SeriesById.Keys.ToList();
-            var projects = batch.Where(r => r.ProjectId is not null).Select(r => r.ProjectId!.Value).Distinct().ToList();
-            foreach (var link in projects.SelectMany(p => linkedSeries.Select(id => (p, id))).Where(knownProjectLinks.Contains)) _projectLinks.Add(link);
-            var unknown = linkedSeries.Where(id => projects.Any(p => !_projectLinks.Contains((p, id)))).ToList();
-            if (unknown.Count > 0)
-                foreach (var l in await db.ProjectSeries.Where(l => unknown.Contains(l.SeriesId)).Select(l => new { l.ProjectId, l.SeriesId }).ToListAsync().ConfigureAwait(false))
-                    _projectLinks.Add((l.ProjectId, l.SeriesId));
-            if (linkedSeries.Count > 0 && batch.Any(r => r.DatasetId is not null))
-                foreach (var l in await db.DatasetSeries.Where(l => linkedSeries.Contains(l.SeriesId)).Select(l => new { l.DatasetId, l.SeriesId }).ToListAsync().ConfigureAwait(false))
-                    _datasetLinks.Add((l.DatasetId, l.SeriesId));
+            if (_seriesById.TryGetValue(id, out var s)) return s;
+            return store.FindSeries(id) is { } row ? AddSeries(row) : null;
         }
 
-        private void AddSeries(Series s)
+        private SeriesState? SeriesByUid(string uid)
         {
-            _seriesByUid[s.SeriesInstanceUID] = s;
-            SeriesById[s.Id] = s;
-            AddStudy(s.Study);
+            if (_seriesByUid.TryGetValue(uid, out var s)) return s;
+            return store.FindSeries(uid) is { } row ? AddSeries(row) : null;
         }
 
-        private void AddStudy(Study s)
+        private SeriesState AddSeries(IndexRowStore.SeriesRow row)
         {
-            _studiesByUid[s.StudyInstanceUID] = s;
-            _studiesById[s.Id] = s;
-            AddPatient(s.Patient);
+            if (!_studiesById.TryGetValue(row.StudyId, out var study))
+                study = AddStudy(row.StudyId, null, row.PatientId, row.ModalitiesInStudy);
+            var s = new SeriesState(row.Id, row.SeriesInstanceUID, study);
+            _seriesByUid[row.SeriesInstanceUID] = s;
+            _seriesById[row.Id] = s;
+            return s;
         }
 
-        private void AddPatient(Patient p)
+        private StudyState AddStudy(long id, string? uid, long patientId, string? modalities)
         {
-            _patientsByKey[p.PatientID] = p;
-            _patientsById[p.Id] = p;
+            if (!_patientsById.TryGetValue(patientId, out var patient)) _patientsById[patientId] = patient = new PatientState(patientId);
+            var study = new StudyState(id, patient, modalities);
+            _studiesById[id] = study;
+            if (uid is not null) _studiesByUid[uid] = study;
+            return study;
         }
 
-        /// <summary>Every project link this batch saw or made, with the ids of new series (valid once saved).</summary>
-        public IEnumerable<(int, long)> ProjectLinksAfterCommit() =>
-            _projectLinks.Concat(_newProjectLinks.Select(l => (l.Item1, l.Item2.Id)));
-
-        public void RemoveInstance(Instance existing)
+        public void RemoveInstance(IndexRowStore.InstanceRow existing, string sopInstanceUid)
         {
-            var series = SeriesById[existing.SeriesId];
-            var study = series.Study ?? _studiesById[series.StudyId];
-            var patient = study.Patient ?? _patientsById[study.PatientId];
-            series.NumberOfInstances--;
-            series.TotalSize -= existing.FileSize;
-            study.NumberOfInstances--;
-            study.TotalSize -= existing.FileSize;
-            patient.NumberOfInstances--;
-            db.Instances.Remove(existing);
-            Instances.Remove(existing.SOPInstanceUID);
+            var series = SeriesById(existing.SeriesId)!;
+            series.Instances--;
+            series.Size -= existing.FileSize;
+            series.Study.Instances--;
+            series.Study.Size -= existing.FileSize;
+            series.Study.Patient.Instances--;
+            store.DeleteInstance(existing.Id);
+            _instances[sopInstanceUid] = null;
         }
 
-        public (Series, Instance) AddInstance(IndexWriteRequest r, DateTime now)
+        public (long SeriesId, long InstanceId) AddInstance(IndexWriteRequest r)
         {
             var rec = r.Record!;
-            Patient patient;
-            if (!_studiesByUid.TryGetValue(rec.StudyInstanceUID, out var study))
-            {
-                if (!_patientsByKey.TryGetValue(rec.PatientID, out patient!))
-                {
-                    patient = new Patient
-                    {
-                        PatientID = rec.PatientID, IssuerOfPatientID = rec.IssuerOfPatientID, PatientName = rec.PatientName,
-                        PatientNameSearch = IndexAttributes.NormalizeName(rec.PatientName), PatientBirthDate = rec.PatientBirthDate,
-                        PatientSex = rec.PatientSex, CreatedAt = now,
-                    };
-                    db.Patients.Add(patient);
-                    _patientsByKey[rec.PatientID] = patient;
-                }
-                study = new Study
-                {
-                    Patient = patient, StudyInstanceUID = rec.StudyInstanceUID, StudyDate = rec.StudyDate, StudyTime = rec.StudyTime,
-                    AccessionNumber = rec.AccessionNumber, StudyID = rec.StudyID, StudyDescription = rec.StudyDescription,
-                    ReferringPhysicianName = rec.ReferringPhysicianName, CreatedAt = now,
-                };
-                db.Studies.Add(study);
-                _studiesByUid[rec.StudyInstanceUID] = study;
-                patient.NumberOfStudies++;
-            }
-            else
+            var series = SeriesByUid(rec.SeriesInstanceUID);
+            if (series is null)
             {
                 // A study stays with the patient it was first filed under, whatever later instances say.
-                patient = study.Patient ?? _patientsById[study.PatientId];
-            }
-            if (!_seriesByUid.TryGetValue(rec.SeriesInstanceUID, out var series))
-            {
-                series = new Series
+                var study = StudyByUid(rec.StudyInstanceUID);
+                if (study is null)
                 {
-                    Study = study, SeriesInstanceUID = rec.SeriesInstanceUID, Modality = rec.Modality, SeriesNumber = rec.SeriesNumber,
-                    SeriesDescription = rec.SeriesDescription, BodyPartExamined = rec.BodyPartExamined, Manufacturer = rec.Manufacturer,
-                    ManufacturerModelName = rec.ManufacturerModelName, SeriesDate = rec.SeriesDate, SeriesTime = rec.SeriesTime, CreatedAt = now,
-                };
+                    var patient = PatientByKey(rec.PatientID) ?? NewPatient(rec);
+                    study = AddStudy(store.InsertStudy(patient.Id, rec, now), rec.StudyInstanceUID, patient.Id, null);
+                    patient.Studies++;
+                }
+                long seriesId = store.InsertSeries(study.Id, rec, now);
                 if (r.Header is not null)
                     foreach (var (tag, value) in IndexAttributes.SeriesAttributes(r.Header))
-                        series.Attributes.Add(new SeriesAttribute { Tag = IndexAttributes.TagKey(tag), Value = value });
-                db.Series.Add(series);
+                        store.InsertSeriesAttribute(seriesId, IndexAttributes.TagKey(tag), value);
+                series = new SeriesState(seriesId, rec.SeriesInstanceUID, study);
                 _seriesByUid[rec.SeriesInstanceUID] = series;
-                study.NumberOfSeries++;
-                patient.NumberOfSeries++;
+                _seriesById[seriesId] = series;
+                study.Series++;
+                study.Patient.Series++;
                 if (rec.Modality is { } modality)
                 {
-                    var modalities = (study.ModalitiesInStudy ?? "").Split('\\', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
-                    if (modalities.Add(modality)) study.ModalitiesInStudy = string.Join('\\', modalities.Order(StringComparer.Ordinal));
+                    var modalities = (study.Modalities ?? "").Split('\\', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+                    if (modalities.Add(modality))
+                    {
+                        study.Modalities = string.Join('\\', modalities.Order(StringComparer.Ordinal));
+                        study.ModalitiesChanged = true;
+                    }
                 }
             }
-            else
-            {
-                study = series.Study ?? _studiesById[series.StudyId];
-                patient = study.Patient ?? _patientsById[study.PatientId];
-            }
 
-            var ctx = r.Context;
-            var instance = new Instance
-            {
-                Series = series, SOPInstanceUID = rec.SOPInstanceUID, SOPClassUID = rec.SOPClassUID, InstanceNumber = rec.InstanceNumber,
-                TransferSyntaxUID = rec.TransferSyntaxUID, NumberOfFrames = rec.NumberOfFrames, Rows = rec.Rows, Columns = rec.Columns,
-                StoragePath = r.StoragePath!, FileSize = r.FileSize, ContentHash = r.ContentHash!, ReceivedAt = r.ReceivedAt ?? now,
-                Source = ctx.Source, CallingAE = Clip(ctx.CallingAE, 16), CalledAE = Clip(ctx.CalledAE, 16), PeerAddress = Clip(ctx.PeerAddress, 100),
-                UploadUser = Clip(ctx.UploadUser, 200),
-            };
-            db.Instances.Add(instance);
-            Instances[rec.SOPInstanceUID] = instance;
-            series.NumberOfInstances++;
-            series.TotalSize += r.FileSize;
-            series.LastReceivedAt = now;
-            series.IsComplete = false; // a late instance reopens a complete series
-            series.CompletedAt = null;
-            study.NumberOfInstances++;
-            study.TotalSize += r.FileSize;
-            study.LastReceivedAt = now;
-            patient.NumberOfInstances++;
-            Link(series, r.ProjectId, r.DatasetId, now);
-            return (series, instance);
+            long instanceId = store.InsertInstance(series.Id, r, now);
+            _instances[rec.SOPInstanceUID] = new IndexRowStore.InstanceRow(instanceId, series.Id, r.StoragePath!, r.ContentHash!, r.FileSize);
+            series.Instances++;
+            series.Size += r.FileSize;
+            series.Received = true;
+            series.Study.Instances++;
+            series.Study.Size += r.FileSize;
+            series.Study.Received = true;
+            series.Study.Patient.Instances++;
+            Link(series, r.ProjectId, r.DatasetId);
+            return (series.Id, instanceId);
         }
 
-        public void Link(Series series, int? projectId, int? datasetId, DateTime now)
+        private StudyState? StudyByUid(string uid)
         {
-            // Links made in this batch are keyed by the entity itself: a new series has no id yet.
-            if (projectId is { } p && !_projectLinks.Contains((p, series.Id)) && _newProjectLinks.Add((p, series)))
-                db.ProjectSeries.Add(new ProjectSeries { ProjectId = p, Series = series, AddedAt = now });
-            if (datasetId is { } d && !_datasetLinks.Contains((d, series.Id)) && _newDatasetLinks.Add((d, series)))
-                db.DatasetSeries.Add(new DatasetSeries { DatasetId = d, Series = series, AddedAt = now });
+            if (_studiesByUid.TryGetValue(uid, out var s)) return s;
+            if (store.FindStudy(uid) is not { } row) return null;
+            if (_studiesById.TryGetValue(row.Id, out s))
+            {
+                _studiesByUid[uid] = s;
+                return s;
+            }
+            return AddStudy(row.Id, uid, row.PatientId, row.ModalitiesInStudy);
         }
 
-        private static string? Clip(string? s, int max) => s is null ? null : s.Length > max ? s[..max] : s;
+        private PatientState? PatientByKey(string patientId)
+        {
+            if (_patientsByKey.TryGetValue(patientId, out var p)) return p;
+            if (store.FindPatient(patientId) is not { } id) return null;
+            if (!_patientsById.TryGetValue(id, out p)) _patientsById[id] = p = new PatientState(id);
+            _patientsByKey[patientId] = p;
+            return p;
+        }
+
+        private PatientState NewPatient(InstanceRecord rec)
+        {
+            var p = new PatientState(store.InsertPatient(rec, now));
+            _patientsById[p.Id] = p;
+            _patientsByKey[rec.PatientID] = p;
+            return p;
+        }
+
+        public void Link(SeriesState series, int? projectId, int? datasetId)
+        {
+            if (projectId is { } p && !knownProjectLinks.Contains((p, series.Id)) && _projectLinks.Add((p, series.Id)))
+                store.LinkProject(p, series.Id, now);
+            if (datasetId is { } d && _datasetLinks.Add((d, series.Id)))
+                store.LinkDataset(d, series.Id, now);
+        }
+
+        /// <summary>Writes the batch's changes to counts, sizes, arrival times and modalities: one update per touched row.</summary>
+        public void WriteCounts()
+        {
+            foreach (var s in _seriesById.Values)
+                if (s.Instances != 0 || s.Size != 0 || s.Received)
+                    store.AddSeriesCounts(s.Id, s.Instances, s.Size, s.Received ? now : null);
+            foreach (var st in _studiesById.Values)
+            {
+                if (st.Series != 0 || st.Instances != 0 || st.Size != 0 || st.Received)
+                    store.AddStudyCounts(st.Id, st.Series, st.Instances, st.Size, st.Received ? now : null);
+                if (st.ModalitiesChanged) store.SetModalities(st.Id, st.Modalities!);
+            }
+            foreach (var p in _patientsById.Values)
+                if (p.Studies != 0 || p.Series != 0 || p.Instances != 0)
+                    store.AddPatientCounts(p.Id, p.Studies, p.Series, p.Instances);
+        }
     }
 }

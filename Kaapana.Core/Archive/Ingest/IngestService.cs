@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Projects;
@@ -17,7 +18,7 @@ namespace Kaapana.Core.Archive.Ingest;
 /// rename into place -> batched index commit -> answer. Instances with the same SOP Instance UID are serialised (a striped
 /// lock held from the duplicate check to the commit); everything else runs concurrently.
 /// </summary>
-public sealed class IngestService : IIngestService
+public sealed class IngestService : IIngestService, IDisposable
 {
     /// <summary>
     /// Whole-file parse (so a truncated file is caught) that leaves every value over 4 KB, pixel data included, on disk:
@@ -45,12 +46,33 @@ public sealed class IngestService : IIngestService
         _logger = logger;
     }
 
-    private static readonly Func<KaapanaDbContext, string, Task<ExistingInstance?>> FindInstance =
-        EF.CompileAsyncQuery((KaapanaDbContext db, string uid) =>
-            db.Instances.AsNoTracking().Where(i => i.SOPInstanceUID == uid)
-                .Select(i => new ExistingInstance(i.Id, i.ContentHash, i.StoragePath, i.Series.SeriesInstanceUID)).FirstOrDefault());
+    // Read connections for the duplicate check, one per concurrent ingester, each with its lookup statement compiled
+    // once (an EF Core query with a context per instance cost more than the rest of the check).
+    private readonly ConcurrentBag<IndexRowStore> _readers = [];
+    private const int MaxIdleReaders = 8;
 
-    private sealed record ExistingInstance(long Id, string ContentHash, string StoragePath, string SeriesInstanceUID);
+    private IndexRowStore.InstanceRow? FindInstance(string sopInstanceUid)
+    {
+        if (!_readers.TryTake(out var reader)) reader = IndexRowStore.Open(_dbFactory);
+        IndexRowStore.InstanceRow? row;
+        try
+        {
+            row = reader.FindInstance(sopInstanceUid);
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+        if (_readers.Count < MaxIdleReaders) _readers.Add(reader);
+        else reader.Dispose();
+        return row;
+    }
+
+    public void Dispose()
+    {
+        while (_readers.TryTake(out var reader)) reader.Dispose();
+    }
 
     public async Task<IngestResult> IngestAsync(Stream input, IngestContext context, CancellationToken ct = default)
     {
@@ -124,9 +146,7 @@ public sealed class IngestService : IIngestService
             await uidLock.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                ExistingInstance? existing;
-                await using (var db = await _dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false))
-                    existing = await FindInstance(db, record.SOPInstanceUID).ConfigureAwait(false);
+                var existing = FindInstance(record.SOPInstanceUID);
 
                 long? replaces = null;
                 if (existing is not null)
@@ -193,15 +213,16 @@ public sealed class IngestService : IIngestService
         if (encoding is not null)
         {
             var header = DicomFileMeta.EncodeHeader(DicomFileMeta.Create(encoding.SopClassUid, encoding.SopInstanceUid, encoding.TransferSyntax, encoding.SourceAETitle));
-            await output.WriteAsync(header, ct).ConfigureAwait(false);
+            output.Write(header);
             size += header.Length;
         }
         using var hasher = new ContentHasher();
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try
         {
-            // Fill the buffer before hashing and writing it: a network data set arrives in PDV-sized reads (often 16 KB), and
-            // each file write is a thread-pool hop on Unix; whole buffers mean a few large writes and hash updates per instance.
+            // Fill the buffer before hashing and writing it: a network data set arrives in PDV-sized reads (often 16 KB); whole
+            // buffers mean a few large writes and hash updates per instance. The writes are synchronous: a 128 KB write into
+            // the page cache takes tens of microseconds, less than the thread-pool hop an asynchronous file write costs on Unix.
             while (true)
             {
                 int filled = 0, n;
@@ -210,11 +231,11 @@ public sealed class IngestService : IIngestService
                     filled += n;
                 if (filled == 0) break;
                 hasher.Append(buffer.AsSpan(0, filled));
-                await output.WriteAsync(buffer.AsMemory(0, filled), ct).ConfigureAwait(false);
+                output.Write(buffer, 0, filled);
                 size += filled;
                 if (filled < CopyBufferSize) break; // end of input
             }
-            await output.FlushAsync(ct).ConfigureAwait(false);
+            output.Flush();
         }
         finally
         {
