@@ -22,6 +22,7 @@ builder.AddKaapanaWorkflows();
 builder.AddKaapanaApis();
 builder.AddKaapanaDicomWeb();
 builder.AddKaapanaViewer();
+builder.AddKaapanaUi();
 
 var app = builder.Build();
 
@@ -31,6 +32,7 @@ app.MapKaapanaApis();
 app.MapKaapanaDicomWeb();
 app.MapKaapanaViewer();
 app.MapKaapanaJobsDashboard();
+app.MapKaapanaUi();
 app.MapKaapanaWorkflows();
 
 app.Run();

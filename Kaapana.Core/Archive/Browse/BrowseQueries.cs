@@ -1,0 +1,160 @@
+using System.Linq.Expressions;
+using Kaapana.Core.Archive.Index;
+using Microsoft.EntityFrameworkCore;
+
+namespace Kaapana.Core.Archive.Browse;
+
+/// <summary>One row of the data browser.</summary>
+public sealed record BrowseRow(
+    string SeriesInstanceUID, string StudyInstanceUID, string PatientID, string? PatientName, string? StudyDate, string? StudyDescription,
+    string? Modality, int? SeriesNumber, string? SeriesDescription, string? BodyPartExamined, int NumberOfInstances, long TotalSize,
+    DateTime CreatedAt, bool IsComplete);
+
+/// <summary>A facet value and how many series of the current selection carry it.</summary>
+public sealed record FacetCount(string Value, int Count);
+
+/// <summary>A keyword the filter names that the index cannot answer.</summary>
+public sealed class UnknownKeywordException(string keyword)
+    : ArgumentException($"'{keyword}' is not a DICOM keyword the index can filter on (public, non-sequence, series level).")
+{
+    public string Keyword { get; } = keyword;
+}
+
+/// <summary>
+/// Read side of the data browser: filtered, sorted pages of series and facet counts, all computed in SQL over the index
+/// (project membership, columns and <see cref="SeriesAttribute"/> rows), never by loading series into memory.
+/// </summary>
+public interface IBrowseQueries
+{
+    /// <summary>Number of series matching <paramref name="filter"/> (0 for an unknown project).</summary>
+    Task<int> CountAsync(BrowseFilter filter, CancellationToken ct = default);
+
+    Task<IReadOnlyList<BrowseRow>> PageAsync(BrowseFilter filter, int offset, int limit, CancellationToken ct = default);
+
+    /// <summary>
+    /// The most frequent values of <paramref name="keyword"/> among the series matching the filter without its own values
+    /// for that keyword (so choosing one value keeps the others visible for OR). <paramref name="contains"/> narrows the values.
+    /// </summary>
+    Task<IReadOnlyList<FacetCount>> FacetAsync(BrowseFilter filter, string keyword, string? contains = null, int limit = 20, CancellationToken ct = default);
+}
+
+public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory) : IBrowseQueries
+{
+    public const int MaxLimit = 500;
+
+    public async Task<int> CountAsync(BrowseFilter filter, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
+        var q = await FilterAsync(db, filter, ct).ConfigureAwait(false);
+        return q is null ? 0 : await q.CountAsync(ct).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<BrowseRow>> PageAsync(BrowseFilter filter, int offset, int limit, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
+        var q = await FilterAsync(db, filter, ct).ConfigureAwait(false);
+        if (q is null) return [];
+        return await Order(q, filter)
+            .Skip(Math.Max(0, offset)).Take(Math.Clamp(limit, 1, MaxLimit))
+            .Select(x => new BrowseRow(x.SeriesInstanceUID, x.Study.StudyInstanceUID, x.Study.Patient.PatientID, x.Study.Patient.PatientName,
+                x.Study.StudyDate, x.Study.StudyDescription, x.Modality, x.SeriesNumber, x.SeriesDescription, x.BodyPartExamined,
+                x.NumberOfInstances, x.TotalSize, x.CreatedAt, x.IsComplete))
+            .ToListAsync(ct).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<FacetCount>> FacetAsync(BrowseFilter filter, string keyword, string? contains = null, int limit = 20, CancellationToken ct = default)
+    {
+        var source = BrowseKeywords.Resolve(keyword) ?? throw new UnknownKeywordException(keyword);
+        await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
+        var q = await FilterAsync(db, filter.ForFacet(keyword), ct).ConfigureAwait(false);
+        if (q is null) return [];
+        limit = Math.Clamp(limit, 1, MaxLimit);
+        contains = string.IsNullOrWhiteSpace(contains) ? null : contains.Trim();
+        IQueryable<string?> values;
+        if (source.Column is { } column)
+        {
+            values = q.Select(column);
+        }
+        else
+        {
+            int tag = source.AttributeTag!.Value;
+            // Joined from the filtered series: one primary-key probe (SeriesId, Tag) per matching series, rather than a scan
+            // of every row of the tag.
+            values = q.Join(db.SeriesAttributes.Where(a => a.Tag == tag), x => x.Id, a => a.SeriesId, (_, a) => (string?)a.Value);
+        }
+        values = values.Where(v => v != null && v != "");
+        if (contains is not null) values = values.Where(v => v!.Contains(contains));
+        var rows = await values.GroupBy(v => v).Select(g => new { Value = g.Key!, Count = g.Count() })
+            .OrderByDescending(g => g.Count).ThenBy(g => g.Value).Take(limit)
+            .ToListAsync(ct).ConfigureAwait(false);
+        return rows.Select(r => new FacetCount(r.Value, r.Count)).ToList();
+    }
+
+    /// <summary>The filtered series query, or null when the filter names a project that does not exist.</summary>
+    internal static async Task<IQueryable<Series>?> FilterAsync(KaapanaDbContext db, BrowseFilter f, CancellationToken ct)
+    {
+        IQueryable<Series> q = db.Series.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(f.Project))
+        {
+            var projectId = await db.Projects.Where(p => p.Name == f.Project).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+            if (projectId is null) return null;
+            q = q.Where(x => db.ProjectSeries.Any(ps => ps.ProjectId == projectId && ps.SeriesId == x.Id));
+        }
+        foreach (var (keyword, values) in f.Facets)
+        {
+            var source = BrowseKeywords.Resolve(keyword) ?? throw new UnknownKeywordException(keyword);
+            var list = values.ToList();
+            if (source.Column is { } column)
+            {
+                // x => list.Contains(column(x))
+                var contains = Expression.Call(typeof(Enumerable), nameof(Enumerable.Contains), [typeof(string)], Expression.Constant(list), column.Body);
+                q = q.Where(Expression.Lambda<Func<Series, bool>>(contains, column.Parameters));
+            }
+            else
+            {
+                int tag = source.AttributeTag!.Value;
+                // "Id IN (matching attribute rows)", not a correlated EXISTS: SQLite builds the set once from the (Tag, Value)
+                // index instead of fetching an attribute row per candidate series (half the CPU at 100,000 series).
+                var matching = db.SeriesAttributes.Where(a => a.Tag == tag && list.Contains(a.Value)).Select(a => a.SeriesId);
+                q = q.Where(x => matching.Contains(x.Id));
+            }
+        }
+        if (f.StudyDateFrom is { } from) q = q.Where(x => string.Compare(x.Study.StudyDate, from) >= 0);
+        if (f.StudyDateTo is { } to) q = q.Where(x => string.Compare(x.Study.StudyDate, to) <= 0);
+        if (f.ArrivedOn is { } day)
+        {
+            var start = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+            var end = start.AddDays(1);
+            q = q.Where(x => x.CreatedAt >= start && x.CreatedAt < end);
+        }
+        if (!string.IsNullOrWhiteSpace(f.Text))
+        {
+            var text = f.Text.Trim();
+            var pattern = "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+            q = q.Where(x => EF.Functions.Like(x.SeriesDescription ?? "", pattern, "\\")
+                || EF.Functions.Like(x.Study.StudyDescription ?? "", pattern, "\\")
+                || EF.Functions.Like(x.Study.Patient.PatientName ?? "", pattern, "\\")
+                || EF.Functions.Like(x.Study.Patient.PatientID, pattern, "\\")
+                || EF.Functions.Like(x.Study.AccessionNumber ?? "", pattern, "\\")
+                || x.SeriesInstanceUID == text || x.Study.StudyInstanceUID == text);
+        }
+        return q;
+    }
+
+    private static IQueryable<Series> Order(IQueryable<Series> q, BrowseFilter f)
+    {
+        bool d = f.Descending;
+        return f.Sort switch
+        {
+            BrowseSort.Patient => q.OrderBy(x => x.Study.Patient.PatientName).ThenBy(x => x.Study.Patient.PatientID)
+                .ThenBy(x => x.Study.StudyDate).ThenBy(x => x.Study.StudyInstanceUID).ThenBy(x => x.SeriesNumber).ThenBy(x => x.Id),
+            BrowseSort.Arrival => d ? q.OrderByDescending(x => x.Id) : q.OrderBy(x => x.Id),
+            BrowseSort.Modality => (d ? q.OrderByDescending(x => x.Modality) : q.OrderBy(x => x.Modality)).ThenBy(x => x.Id),
+            BrowseSort.SeriesDescription => (d ? q.OrderByDescending(x => x.SeriesDescription) : q.OrderBy(x => x.SeriesDescription)).ThenBy(x => x.Id),
+            BrowseSort.Instances => (d ? q.OrderByDescending(x => x.NumberOfInstances) : q.OrderBy(x => x.NumberOfInstances)).ThenBy(x => x.Id),
+            // Study date, then the study's series together in series order, so the table groups by study.
+            _ => (d ? q.OrderByDescending(x => x.Study.StudyDate) : q.OrderBy(x => x.Study.StudyDate))
+                .ThenBy(x => x.Study.StudyInstanceUID).ThenBy(x => x.SeriesNumber).ThenBy(x => x.Id),
+        };
+    }
+}

@@ -1,0 +1,60 @@
+using Kaapana.Core.Archive.Browse;
+using Kaapana.Core.Archive.Retrieve;
+using Kaapana.Core.Archive.Thumbnails;
+using Kaapana.Web;
+using Kaapana.Web.State;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Net.Http.Headers;
+using MudBlazor.Services;
+
+namespace Kaapana.Server.Extensions;
+
+public static class UiExtensions
+{
+    /// <summary>
+    /// The researcher's UI (Kaapana.Web, Blazor interactive server with MudBlazor): browse, series detail, dashboard, and the
+    /// query and thumbnail services behind them. Thumbnails are made when a series completes.
+    /// </summary>
+    public static IHostApplicationBuilder AddKaapanaUi(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.TryAddSingleton<IInstanceRetrieval, InstanceRetrieval>();
+        services.AddSingleton<IBrowseQueries, BrowseQueries>();
+        services.AddSingleton<IDashboardQueries, DashboardQueries>();
+        services.AddSingleton<ISeriesDetailQueries, SeriesDetailQueries>();
+        services.AddSingleton<ThumbnailCache>();
+        services.AddSingleton<ThumbnailGenerator>();
+        services.AddHostedService(sp => sp.GetRequiredService<ThumbnailGenerator>());
+        services.AddScoped<CurrentProject>();
+        return builder;
+    }
+
+    /// <summary>Pages at <c>/</c>, <c>/browse</c>, <c>/dashboard</c>, <c>/series/{uid}</c>; thumbnails at <c>/api/series/{uid}/thumbnail</c>.</summary>
+    public static WebApplication MapKaapanaUi(this WebApplication app)
+    {
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+        app.MapGet("/api/series/{uid}/thumbnail", GetThumbnail).WithName("SeriesThumbnail");
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+
+    private static async Task<IResult> GetThumbnail(string uid, ThumbnailCache cache, HttpContext http, CancellationToken ct)
+    {
+        if (!ThumbnailCache.IsUid(uid)) return TypedResults.Problem("Not a UID: digits and dots, at most 64 characters.", statusCode: StatusCodes.Status400BadRequest);
+        var result = await cache.GetAsync(uid, ct);
+        if (result.Path is null)
+        {
+            return result.Missing == ThumbnailMissing.NotAnImage
+                ? TypedResults.Problem($"Series {uid} has no image to show.", statusCode: StatusCodes.Status404NotFound)
+                : TypedResults.Problem($"There is no series {uid}.", statusCode: StatusCodes.Status404NotFound);
+        }
+        var info = new FileInfo(result.Path);
+        // Revalidated after a minute: a late instance makes a new thumbnail, and the ETag (write time) says whether it changed.
+        http.Response.Headers.CacheControl = "private, max-age=60";
+        var etag = new EntityTagHeaderValue($"\"{info.LastWriteTimeUtc.Ticks:x}-{info.Length:x}\"");
+        return TypedResults.PhysicalFile(result.Path, "image/png", lastModified: info.LastWriteTimeUtc, entityTag: etag);
+    }
+}
