@@ -24,8 +24,10 @@ public sealed record IndexSearchResult(IAsyncEnumerable<DicomDataset> Matches, b
 /// A candidate holds the entity's index attributes and those of the levels above; callers turn it into a response with
 /// <see cref="DicomQuery.CreateResponse"/>.
 /// <para>Paging: when every matching key has an exact SQL form, offset and limit go into the SQL query; otherwise the candidates
-/// are scanned in index order and counted. Either way a first pass collects only the ids of the page (so the caller knows
-/// whether more matches follow before it writes anything) and the page is then streamed in chunks.</para>
+/// are scanned in index order and counted. Either way a first pass finds the page up to limit + 1 matches (so the caller knows
+/// whether more matches follow before it writes anything), keeping the first chunk as candidates and only the ids after it;
+/// those rows are read again, a chunk at a time, as the page is streamed.</para>
+/// <para>Every value reaches SQL as a parameter: EF Core compiles a query once per expression shape.</para>
 /// </summary>
 public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
 {
@@ -174,8 +176,8 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
 
     /// <summary>
     /// The candidates at <paramref name="level"/> that match <paramref name="query"/>, in index order. Without a limit nothing
-    /// runs before the matches are enumerated; with one, the ids of the page are found first (so <see cref="IndexSearchResult.HasMore"/>
-    /// is known) and the page is loaded while it is enumerated.
+    /// runs before the matches are enumerated; with one, the page is found first (so <see cref="IndexSearchResult.HasMore"/>
+    /// is known) and the rows beyond its first chunk are loaded while it is enumerated.
     /// </summary>
     public Task<IndexSearchResult> SearchAsync(QueryRetrieveLevel level, DicomQuery query, IndexSearchOptions? options = null, CancellationToken ct = default)
     {
