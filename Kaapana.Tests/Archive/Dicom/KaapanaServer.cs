@@ -38,11 +38,22 @@ public sealed class KaapanaServer : IAsyncDisposable
     public string IndexPath => Path.Combine(DataDir, "kaapana.db");
     public string ArchiveDir => Path.Combine(DataDir, "archive");
 
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A loopback port free right now and never handed out before in this test run: the kernel may give the same ephemeral
+    /// port to two probes in a row (seen: a server's DICOM and HTTP ports collided), and the probe closes before the server binds.
+    /// </summary>
     public static int FreePort()
     {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        while (true)
+        {
+            using var l = new TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            int port = ((IPEndPoint)l.LocalEndpoint).Port;
+            lock (HandedOut)
+                if (HandedOut.Add(port)) return port;
+        }
     }
 
     /// <param name="settings">Configuration as environment variables, e.g. <c>["Kaapana__Archive__ReceivingEndpoints__0__AETitle"] = "LUNG_STUDY"</c>.</param>
