@@ -15,6 +15,9 @@ public sealed class DockerComposeTests
         Assert.Contains("/var/run/docker.sock:/var/run/docker.sock", config);
         Assert.Contains("Kaapana__DataDir: /data", config);
         Assert.Contains("ASPNETCORE_URLS: http://0.0.0.0:8080", config);
+        // Sibling algorithm containers get host paths for their mounts.
+        Assert.Contains("Kaapana__Docker__HostPathMappings__0__ServerPath: /data", config);
+        Assert.Contains("Kaapana__Docker__HostPathMappings__0__HostPath: /var/lib/docker/volumes/kaapana-data/_data", config);
 
         Assert.Equal(["kaapana"], Lines(await RunComposeAsync("config", "--services")));
         Assert.Equal(["kaapana-data"], Lines(await RunComposeAsync("config", "--volumes")));
