@@ -47,6 +47,17 @@ public sealed class ArchiveTestHost : IAsyncDisposable
     {
         bool owns = dataDir is null;
         dataDir ??= Directory.CreateTempSubdirectory("kaapana-archive-").FullName;
+        var host = await StartHostAsync(dataDir, settings, builder => services?.Invoke(builder.Services));
+        return new ArchiveTestHost(host, dataDir, owns);
+    }
+
+    /// <summary>
+    /// Builds and starts the archive's generic host on <paramref name="dataDir"/>; <paramref name="compose"/> adds more of the
+    /// server's parts (the workflow engine's test host adds jobs and workflows). The host is disposed if it fails to start.
+    /// </summary>
+    internal static async Task<IHost> StartHostAsync(string dataDir, IDictionary<string, string?>? settings,
+        Action<HostApplicationBuilder>? compose)
+    {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Testing" });
         var config = new Dictionary<string, string?>
         {
@@ -59,7 +70,7 @@ public sealed class ArchiveTestHost : IAsyncDisposable
         builder.AddKaapanaDefaults();
         builder.AddKaapanaIndex();
         builder.AddKaapanaArchive();
-        services?.Invoke(builder.Services);
+        compose?.Invoke(builder);
         var host = builder.Build();
         try
         {
@@ -70,7 +81,7 @@ public sealed class ArchiveTestHost : IAsyncDisposable
             host.Dispose();
             throw;
         }
-        return new ArchiveTestHost(host, dataDir, owns);
+        return host;
     }
 
     public async Task<IngestResult> IngestAsync(byte[] bytes, IngestContext? context = null)

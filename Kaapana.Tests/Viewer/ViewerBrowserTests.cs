@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Kaapana.Dicom;
 using Kaapana.Dicom.Imaging.Segmentation;
+using Kaapana.Tests.Browser;
 using Kaapana.Tests.Dicom.Imaging;
 using Microsoft.Playwright;
 using Xunit.Abstractions;

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Kaapana.Dicom;
 using Kaapana.Tests.Archive;
 using Kaapana.Tests.Archive.Dicom;
+using Kaapana.Tests.Browser;
 using Kaapana.Tests.Server;
 using Microsoft.Playwright;
 
@@ -14,16 +15,12 @@ namespace Kaapana.Tests.Web;
 /// </summary>
 public sealed class BrowseBrowserTests
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     [Fact]
     public async Task Filter_by_modality_and_date_range_then_open_a_series_and_its_viewer_link()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} not found: install the Debian package chromium.");
+        Assert.True(File.Exists(Chromium.ExecutablePath), $"{Chromium.ExecutablePath} not found: install the Debian package chromium.");
         var data = Directory.CreateTempSubdirectory("kaapana-web-");
         var files = Directory.CreateDirectory(Path.Combine(data.FullName, "send"));
-        string artifacts = Path.Combine(RepoPaths.RepoRoot, "Kaapana.Tests", "TestResults", "web", $"browse-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
-        Directory.CreateDirectory(artifacts);
         var server = default(KaapanaServer);
         try
         {
@@ -75,20 +72,8 @@ public sealed class BrowseBrowserTests
                 Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
             }
 
-            using var playwright = await Playwright.CreateAsync();
-            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = Chromium,
-                Headless = true,
-                Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync"],
-            });
-            var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
-            var page = await context.NewPageAsync();
-            var log = new List<string>();
-            page.Console += (_, m) => { lock (log) log.Add($"console.{m.Type}: {m.Text}"); };
-            page.PageError += (_, e) => { lock (log) log.Add($"page error: {e}"); };
-            string Log() { lock (log) return string.Join(Environment.NewLine, log); }
+            await using var browser = await Chromium.LaunchAsync("browse", "web", new ViewportSize { Width = 1280, Height = 800 });
+            var (context, page, artifacts) = (browser.Context, browser.Page, browser.Artifacts);
             try
             {
                 var baseUrl = server.BaseAddress.ToString().TrimEnd('/');
@@ -166,11 +151,7 @@ public sealed class BrowseBrowserTests
             catch (Exception ex) when (ex is PlaywrightException or TimeoutException or Xunit.Sdk.XunitException)
             {
                 await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "failure.png"), FullPage = true });
-                throw new Xunit.Sdk.XunitException($"{ex.Message}{Environment.NewLine}Browser log:{Environment.NewLine}{Log()}{Environment.NewLine}Server:{Environment.NewLine}{server.Output}");
-            }
-            finally
-            {
-                await File.WriteAllTextAsync(Path.Combine(artifacts, "browser.log"), Log());
+                throw new Xunit.Sdk.XunitException($"{ex.Message}{Environment.NewLine}Browser log:{Environment.NewLine}{browser.Log}{Environment.NewLine}Server:{Environment.NewLine}{server.Output}");
             }
         }
         finally

@@ -11,7 +11,7 @@ const string Name = "series-stats";
 var version = typeof(Program).Assembly.GetName().Version?.ToString(3) ?? "1.0.0";
 var json = new JsonSerializerOptions { WriteIndented = true };
 
-try
+return await AlgorithmExit.RunAsync(Name, async () =>
 {
     var input = AlgorithmInput.Read(args);
     if (input.Items.Count == 0) throw new AlgorithmInputException($"{input.InputDirectory} holds no series folders");
@@ -45,17 +45,7 @@ try
     await File.WriteAllTextAsync(Path.Combine(input.OutputDirectory, "metrics.json"), row.ToJsonString(json));
     Console.WriteLine($"{Name}: done, metrics.json written");
     return 0;
-}
-catch (AlgorithmInputException e)
-{
-    Console.Error.WriteLine($"{Name}: error: {e.Message}");
-    return 2;
-}
-catch (Exception e)
-{
-    Console.Error.WriteLine($"{Name}: failed: {e}");
-    return 1;
-}
+});
 
 static JsonObject Row(Moments m, double ml) => new()
 {

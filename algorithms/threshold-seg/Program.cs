@@ -10,7 +10,7 @@ using Kaapana.Dicom.Imaging.Segmentation;
 const string Name = "threshold-seg";
 var version = typeof(Program).Assembly.GetName().Version?.ToString(3) ?? "1.0.0";
 
-try
+return AlgorithmExit.Run(Name, () =>
 {
     var input = AlgorithmInput.Read(args);
     double lower = input.Number("lower", -200), upper = input.Number("upper", 200);
@@ -94,17 +94,7 @@ try
     }
     Console.WriteLine($"{Name}: done, {written} segmentation(s) written for {input.Items.Count} series");
     return 0;
-}
-catch (AlgorithmInputException e)
-{
-    Console.Error.WriteLine($"{Name}: error: {e.Message}");
-    return 2;
-}
-catch (Exception e)
-{
-    Console.Error.WriteLine($"{Name}: failed: {e}");
-    return 1;
-}
+});
 
 // Content Label is a CS: upper-case letters, digits, space and '_', at most 16 characters.
 static string ContentLabel(string label)

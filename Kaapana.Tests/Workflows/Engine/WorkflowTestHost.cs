@@ -10,10 +10,8 @@ using Kaapana.Server.Extensions;
 using Kaapana.Tests.Archive;
 using Kaapana.Tests.Workflows.Docker;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Kaapana.Tests.Workflows.Engine;
 
@@ -52,25 +50,18 @@ public sealed class WorkflowTestHost : IAsyncDisposable
         bool owns = dataDir is null;
         dataDir ??= Directory.CreateTempSubdirectory("kaapana-workflow-").FullName;
         instanceId ??= "kaapana-engine-test-" + Guid.NewGuid().ToString("N");
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Testing" });
         var config = new Dictionary<string, string?>
         {
-            ["Kaapana:DataDir"] = dataDir,
-            ["Kaapana:Archive:SeriesQuietPeriod"] = "00:00:00.300",
             ["Kaapana:Docker:Endpoint"] = docker.Endpoint,
             ["Kaapana:Docker:InstanceId"] = instanceId,
             ["Kaapana:Workflows:CpuSlots"] = "2",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
-        builder.Configuration.AddInMemoryCollection(config);
-        builder.Logging.ClearProviders();
-        builder.AddKaapanaDefaults();
-        builder.AddKaapanaIndex();
-        builder.AddKaapanaArchive();
-        builder.AddKaapanaJobs();
-        builder.AddKaapanaWorkflows();
-        var host = builder.Build();
-        await host.StartAsync();
+        var host = await ArchiveTestHost.StartHostAsync(dataDir, config, builder =>
+        {
+            builder.AddKaapanaJobs();
+            builder.AddKaapanaWorkflows();
+        });
         return new WorkflowTestHost(host, dataDir, instanceId, owns);
     }
 

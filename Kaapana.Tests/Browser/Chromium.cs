@@ -2,11 +2,11 @@ using System.Collections.Concurrent;
 using Kaapana.Tests.Server;
 using Microsoft.Playwright;
 
-namespace Kaapana.Tests.Viewer;
+namespace Kaapana.Tests.Browser;
 
 /// <summary>
 /// Debian's Chromium driven by Playwright (never <c>playwright install</c>): headless, fresh profile per test, and a folder
-/// for screenshots and the browser log under <c>Kaapana.Tests/TestResults/viewer/</c>.
+/// for screenshots and the browser log under <c>Kaapana.Tests/TestResults/&lt;area&gt;/</c>. Shared by the viewer and web UI tests.
 /// </summary>
 public sealed class Chromium : IAsyncDisposable
 {
@@ -38,10 +38,11 @@ public sealed class Chromium : IAsyncDisposable
     /// <summary>Console messages, page errors and failed requests, for failure messages and the artifacts folder.</summary>
     public string Log => string.Join(Environment.NewLine, _log);
 
-    public static async Task<Chromium> LaunchAsync(string testName)
+    /// <param name="area">Folder under TestResults for the artifacts (the tests' feature: viewer, web).</param>
+    public static async Task<Chromium> LaunchAsync(string testName, string area = "viewer", ViewportSize? viewport = null)
     {
         Assert.True(File.Exists(ExecutablePath), $"{ExecutablePath} not found: install the Debian package chromium (apt-get install chromium).");
-        string artifacts = Path.Combine(RepoPaths.RepoRoot, "Kaapana.Tests", "TestResults", "viewer", $"{testName}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        string artifacts = Path.Combine(RepoPaths.RepoRoot, "Kaapana.Tests", "TestResults", area, $"{testName}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         Directory.CreateDirectory(artifacts);
         string profile = Directory.CreateTempSubdirectory("kaapana-chromium-").FullName;
         var playwright = await Playwright.CreateAsync();
@@ -52,7 +53,7 @@ public sealed class Chromium : IAsyncDisposable
                 ExecutablePath = ExecutablePath,
                 Headless = true,
                 Args = Args,
-                ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
+                ViewportSize = viewport ?? new ViewportSize { Width = 1400, Height = 900 },
             });
             var page = context.Pages.Count > 0 ? context.Pages[0] : await context.NewPageAsync();
             var chromium = new Chromium(playwright, context, page, profile, artifacts);
