@@ -106,8 +106,10 @@ public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory)
             var list = values.ToList();
             if (source.Column is { } column)
             {
-                // x => list.Contains(column(x))
-                var contains = Expression.Call(typeof(Enumerable), nameof(Enumerable.Contains), [typeof(string)], Expression.Constant(list), column.Body);
+                // x => list.Contains(column(x)), with the list read from a closure (not an Expression.Constant): EF then sends
+                // the values as parameters and reuses the compiled query, instead of compiling anew for every set of values.
+                Expression<Func<List<string>>> listRef = () => list;
+                var contains = Expression.Call(typeof(Enumerable), nameof(Enumerable.Contains), [typeof(string)], listRef.Body, column.Body);
                 q = q.Where(Expression.Lambda<Func<Series, bool>>(contains, column.Parameters));
             }
             else
