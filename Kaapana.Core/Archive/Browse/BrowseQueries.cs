@@ -78,9 +78,10 @@ public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory)
         else
         {
             int tag = source.AttributeTag!.Value;
-            // Joined from the filtered series: one primary-key probe (SeriesId, Tag) per matching series, rather than a scan
-            // of every row of the tag.
-            values = q.Join(db.SeriesAttributes.Where(a => a.Tag == tag), x => x.Id, a => a.SeriesId, (_, a) => (string?)a.Value);
+            // The tag's rows of the filtered id set (a semi-join): SQLite builds the set once, then probes (SeriesId, Tag) per
+            // member, rather than a scan of every row of the tag.
+            var ids = q.Select(x => x.Id);
+            values = db.SeriesAttributes.Where(a => a.Tag == tag && ids.Contains(a.SeriesId)).Select(a => (string?)a.Value);
         }
         values = values.Where(v => v != null && v != "");
         if (contains is not null) values = values.Where(v => v!.Contains(contains));
