@@ -78,9 +78,10 @@ public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory)
         else
         {
             int tag = source.AttributeTag!.Value;
-            // Joined from the filtered series: one primary-key probe (SeriesId, Tag) per matching series, rather than a scan
-            // of every row of the tag.
-            values = q.Join(db.SeriesAttributes.Where(a => a.Tag == tag), x => x.Id, a => a.SeriesId, (_, a) => (string?)a.Value);
+            // The tag's rows of the filtered id set (a semi-join): SQLite builds the set once, then probes (SeriesId, Tag) per
+            // member, rather than a scan of every row of the tag.
+            var ids = q.Select(x => x.Id);
+            values = db.SeriesAttributes.Where(a => a.Tag == tag && ids.Contains(a.SeriesId)).Select(a => (string?)a.Value);
         }
         values = values.Where(v => v != null && v != "");
         if (contains is not null) values = values.Where(v => v!.Contains(contains));
@@ -106,8 +107,10 @@ public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory)
             var list = values.ToList();
             if (source.Column is { } column)
             {
-                // x => list.Contains(column(x))
-                var contains = Expression.Call(typeof(Enumerable), nameof(Enumerable.Contains), [typeof(string)], Expression.Constant(list), column.Body);
+                // x => list.Contains(column(x)), with the list read from a closure (not an Expression.Constant): EF then sends
+                // the values as parameters and reuses the compiled query, instead of compiling anew for every set of values.
+                Expression<Func<List<string>>> listRef = () => list;
+                var contains = Expression.Call(typeof(Enumerable), nameof(Enumerable.Contains), [typeof(string)], listRef.Body, column.Body);
                 q = q.Where(Expression.Lambda<Func<Series, bool>>(contains, column.Parameters));
             }
             else

@@ -640,7 +640,7 @@ namespace Kaapana.Core.Archive.Index.Migrations
 
                     b.HasKey("SeriesId", "Tag");
 
-                    b.HasIndex("Tag", "Value");
+                    b.HasIndex("Tag", "Value", "SeriesId");
 
                     b.ToTable("SeriesAttributes");
                 });
