@@ -180,21 +180,7 @@ run_storescp() { # rep concurrent(0/1)
 
 # ---------------------------------------------------------------- Orthanc (as bench/StoreScp: private netns over a veth)
 orthanc_port=4242
-start_orthanc() {
-    local dir="$recv/orthanc.$1"
-    mkdir -p "$dir"
-    cat >"$dir/orthanc.json" <<EOF
-{ "Name": "ArchiveIngestBench", "StorageDirectory": "$dir/storage", "IndexDirectory": "$dir/storage", "Plugins": [],
-  "HttpServerEnabled": true, "HttpPort": 8042, "RemoteAccessAllowed": true, "AuthenticationEnabled": false,
-  "DicomServerEnabled": true, "DicomAet": "ORTHANC", "DicomPort": $orthanc_port, "DicomCheckCalledAet": true,
-  "DicomAlwaysAllowEcho": true, "DicomAlwaysAllowStore": true, "UnknownSopClassAccepted": true,
-  "OrthancExplorerEnabled": false, "WebDavEnabled": false, "SaveJobs": false, "HttpCompressionEnabled": false }
-EOF
-    ip netns exec "$netns" Orthanc "$dir/orthanc.json" >"$dir/orthanc.log" 2>&1 &
-    orthanc_pid=$!; pids+=("$orthanc_pid")
-    for _ in $(seq 1 300); do curl -sf "http://$orthanc_host:8042/system" >/dev/null && break; sleep 0.1; done
-    wait_echo "$orthanc_host" "$orthanc_port" ORTHANC 600
-}
+start_orthanc() { start_orthanc_in "$recv/orthanc.$1" ArchiveIngestBench; }
 run_orthanc() { # rep
     local t0 t1 c0 c1 n
     start_orthanc "$1"; sync

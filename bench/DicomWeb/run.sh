@@ -43,22 +43,13 @@ ours_dicom=$(freeport); ours_http=$(freeport)
     >"$out/ours.log" 2>&1) &
 pids+=($!)
 setup_netns kdw 199
-mkdir -p "$recv/orthanc"
-cat >"$recv/orthanc/orthanc.json" <<JSON
-{ "Name": "DicomWebBench", "StorageDirectory": "$recv/orthanc/storage", "IndexDirectory": "$recv/orthanc/storage",
-  "Plugins": ["$plugin"], "HttpServerEnabled": true, "HttpPort": 8042, "RemoteAccessAllowed": true,
-  "AuthenticationEnabled": false, "DicomServerEnabled": true, "DicomAet": "ORTHANC", "DicomPort": 4242,
-  "DicomAlwaysAllowStore": true, "DicomAlwaysAllowEcho": true, "OrthancExplorerEnabled": false, "SaveJobs": false,
-  "HttpCompressionEnabled": false, "DicomWeb": { "Enable": true, "Root": "/dicom-web/" } }
-JSON
-ip netns exec "$netns" Orthanc "$recv/orthanc/orthanc.json" >"$out/orthanc.log" 2>&1 &
-pids+=($!)
+orthanc_port=4242
+start_orthanc_in "$recv/orthanc" DicomWebBench "[\"$plugin\"]" '"DicomWeb": { "Enable": true, "Root": "/dicom-web/" }'
 wait_echo 127.0.0.1 "$ours_dicom" KAAPANA 900
-wait_echo "$orthanc_host" 4242 ORTHANC 600
 echo "filling both archives with $(find "$data" -name '*.dcm' | wc -l) instances" >&2
 storescu +sd +r +sp '*.dcm' -aec KAAPANA 127.0.0.1 "$ours_dicom" "$data" &
 s1=$!
-storescu +sd +r +sp '*.dcm' -aec ORTHANC "$orthanc_host" 4242 "$data"
+storescu +sd +r +sp '*.dcm' -aec ORTHANC "$orthanc_host" "$orthanc_port" "$data"
 wait "$s1"
 sleep 2
 

@@ -116,22 +116,7 @@ start_storescp() {
 }
 # Orthanc has no bind-address option: it runs in a private network namespace reached over a veth pair (as
 # Kaapana.Tests/Interop/TestNetworkNamespace.cs does), with its SQLite index and storage in a fresh folder per run.
-start_orthanc() { # fresh storage folder per run
-    local dir="$recv/orthanc.$1"
-    rm -rf "$dir"; mkdir -p "$dir"
-    cat >"$dir/orthanc.json" <<EOF
-{ "Name": "StoreScpBench", "StorageDirectory": "$dir/storage", "IndexDirectory": "$dir/storage", "Plugins": [],
-  "HttpServerEnabled": true, "HttpPort": 8042, "RemoteAccessAllowed": true, "AuthenticationEnabled": false,
-  "DicomServerEnabled": true, "DicomAet": "ORTHANC", "DicomPort": $orthanc_port, "DicomCheckCalledAet": true,
-  "DicomAlwaysAllowEcho": true, "DicomAlwaysAllowStore": true, "UnknownSopClassAccepted": true,
-  "OrthancExplorerEnabled": false, "WebDavEnabled": false, "SaveJobs": false, "HttpCompressionEnabled": false }
-EOF
-    # `ip netns exec` execs Orthanc in place, so $! is Orthanc's own pid.
-    ip netns exec "$netns" Orthanc "$dir/orthanc.json" >"$dir/orthanc.log" 2>&1 &
-    orthanc_pid=$!; pids+=("$orthanc_pid")
-    for _ in $(seq 1 300); do curl -sf "http://$orthanc_host:8042/system" >/dev/null && break; sleep 0.1; done
-    wait_echo "$orthanc_host" "$orthanc_port" ORTHANC
-}
+start_orthanc() { start_orthanc_in "$recv/orthanc.$1" StoreScpBench; } # fresh storage folder per run
 stop_orthanc() { kill "$orthanc_pid"; wait "$orthanc_pid" 2>/dev/null || true; }
 orthanc_count() { curl -sf "http://$orthanc_host:8042/statistics" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["CountInstances"])'; }
 nfiles() { find "$1/" -maxdepth 1 -type f -name "$2" | wc -l; }

@@ -49,3 +49,23 @@ setup_netns() { # name-prefix second-octet (a free 10.<octet>.b.0/30 is picked)
     ip -n "$netns" addr add "$orthanc_host/30" dev "$peerif"; ip -n "$netns" link set "$peerif" up
     ip -n "$netns" link set lo up
 }
+
+# Starts Orthanc inside the namespace (setup_netns first) with a fresh index and storage in DIR, DICOM on $orthanc_port and
+# HTTP on 8042, and waits for both. PLUGINS: a JSON array of plugin paths ("[]" by default); EXTRA: more top-level JSON
+# members, e.g. '"DicomWeb": { "Enable": true }'. Sets orthanc_pid; Orthanc's log is DIR/orthanc.log.
+start_orthanc_in() { # dir name [plugins] [extra]
+    local dir="$1" extra="${4:+, $4}"
+    rm -rf "$dir"; mkdir -p "$dir"
+    cat >"$dir/orthanc.json" <<JSON
+{ "Name": "$2", "StorageDirectory": "$dir/storage", "IndexDirectory": "$dir/storage", "Plugins": ${3:-[]},
+  "HttpServerEnabled": true, "HttpPort": 8042, "RemoteAccessAllowed": true, "AuthenticationEnabled": false,
+  "DicomServerEnabled": true, "DicomAet": "ORTHANC", "DicomPort": $orthanc_port, "DicomCheckCalledAet": true,
+  "DicomAlwaysAllowEcho": true, "DicomAlwaysAllowStore": true, "UnknownSopClassAccepted": true,
+  "OrthancExplorerEnabled": false, "WebDavEnabled": false, "SaveJobs": false, "HttpCompressionEnabled": false$extra }
+JSON
+    # `ip netns exec` execs Orthanc in place, so $! is Orthanc's own pid.
+    ip netns exec "$netns" Orthanc "$dir/orthanc.json" >"$dir/orthanc.log" 2>&1 &
+    orthanc_pid=$!; pids+=("$orthanc_pid")
+    for _ in $(seq 1 300); do curl -sf "http://$orthanc_host:8042/system" >/dev/null && break; sleep 0.1; done
+    wait_echo "$orthanc_host" "$orthanc_port" ORTHANC 600
+}
