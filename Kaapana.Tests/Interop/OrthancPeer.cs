@@ -219,12 +219,7 @@ public sealed class OrthancPeer : IAsyncDisposable
     }
 
     /// <summary>A TCP port free on <paramref name="address"/> right now (for an SCP that Orthanc must be configured to call).</summary>
-    public static int FreePort(IPAddress address)
-    {
-        using var listener = new TcpListener(address, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort(IPAddress address) => TestPorts.Free(address);
 
     public async ValueTask DisposeAsync()
     {

@@ -45,7 +45,7 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         var root = Directory.CreateTempSubdirectory("kaapana-test-").FullName;
         var dataDir = relativeDataDir is null ? Path.Combine(root, "data") : Path.GetFullPath(Path.Combine(root, relativeDataDir));
-        var baseAddress = new Uri($"http://127.0.0.1:{FreeLoopbackPort()}");
+        var baseAddress = new Uri($"http://127.0.0.1:{TestPorts.Free()}");
 
         var startInfo = new ProcessStartInfo(RepoPaths.DotnetHost)
         {
@@ -115,13 +115,6 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         Assert.Fail($"Server did not answer /healthz with 200 within {StartupTimeout}:{Environment.NewLine}{Output}");
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -38,23 +38,7 @@ public sealed class KaapanaServer : IAsyncDisposable
     public string IndexPath => Path.Combine(DataDir, "kaapana.db");
     public string ArchiveDir => Path.Combine(DataDir, "archive");
 
-    private static readonly HashSet<int> HandedOut = [];
-
-    /// <summary>
-    /// A loopback port free right now and never handed out before in this test run: the kernel may give the same ephemeral
-    /// port to two probes in a row (seen: a server's DICOM and HTTP ports collided), and the probe closes before the server binds.
-    /// </summary>
-    public static int FreePort()
-    {
-        while (true)
-        {
-            using var l = new TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            int port = ((IPEndPoint)l.LocalEndpoint).Port;
-            lock (HandedOut)
-                if (HandedOut.Add(port)) return port;
-        }
-    }
+    public static int FreePort() => TestPorts.Free();
 
     /// <param name="settings">Configuration as environment variables, e.g. <c>["Kaapana__Archive__ReceivingEndpoints__0__AETitle"] = "LUNG_STUDY"</c>.</param>
     /// <param name="bindAddress">Where the DICOM listener binds (e.g. the host side of a test network namespace).</param>
