@@ -27,7 +27,7 @@ public abstract class DicomWebServerFixture(string name) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await KaapanaServer.StartAsync(Directory.CreateDirectory(Path.Combine(Root, "data")).FullName, Settings);
-        Http = new HttpClient { BaseAddress = Server.BaseAddress, Timeout = HttpTimeout };
+        Http = Server.CreateClient(HttpTimeout);
         await SeedAsync();
     }
 

@@ -40,7 +40,7 @@ public sealed class StowLargeBodyTests(ITestOutputHelper output)
             long bodyBytes = files.Sum(f => new FileInfo(f.Path).Length);
 
             await using var server = await KaapanaServer.StartAsync(Directory.CreateDirectory(Path.Combine(root, "data")).FullName);
-            using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(10) };
+            using var http = server.CreateClient(TimeSpan.FromMinutes(10));
 
             // Warm up (JIT, pools, index connection) with one small request so the baseline is a working server's.
             var warm = await StowClient.PostAsync(http, "/dicomweb/studies", StowClient.Body(TestInstances.Single(out _)));

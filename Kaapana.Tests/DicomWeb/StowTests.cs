@@ -98,7 +98,7 @@ public sealed class StowTests(StowServerFixture fixture, ITestOutputHelper outpu
         {
             await using (var oracle = await KaapanaServer.StartAsync(Directory.CreateDirectory(Path.Combine(oracleRoot, "data")).FullName))
             {
-                using var http = new HttpClient { BaseAddress = oracle.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+                using var http = oracle.CreateClient(TimeSpan.FromMinutes(5));
                 using var form = new MultipartFormDataContent();
                 for (int i = 0; i < files.Count; i++)
                     form.Add(new ByteArrayContent(bytes[i]) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } }, "files", $"f{i}.dcm");

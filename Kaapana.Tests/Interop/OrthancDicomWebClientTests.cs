@@ -29,7 +29,7 @@ public sealed class OrthancDicomWebClientTests : IAsyncLifetime
         _dir = Directory.CreateTempSubdirectory("kaapana-orthanc-dicomweb-").FullName;
         _server = await KaapanaServer.StartAsync(_dir);
         _client = await OrthancDicomWebClient.StartAsync(_server.BaseAddress);
-        _http = new HttpClient { BaseAddress = _server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        _http = _server.CreateClient(TimeSpan.FromSeconds(60));
     }
 
     /// <summary>Uploads files into our archive; returns their archived bytes by SOP Instance UID.</summary>

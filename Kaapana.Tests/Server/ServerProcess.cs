@@ -23,7 +23,7 @@ public sealed class ServerProcess : IAsyncDisposable
         BaseAddress = baseAddress;
         DataDir = dataDir;
         _ownedDir = ownedDir;
-        Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Http = TestCredentials.Client(baseAddress, TimeSpan.FromSeconds(30));
     }
 
     public Uri BaseAddress { get; }
@@ -32,6 +32,9 @@ public sealed class ServerProcess : IAsyncDisposable
     public string DataDir { get; }
 
     public HttpClient Http { get; }
+
+    /// <summary>Another client signed in as the test admin, e.g. with a longer timeout.</summary>
+    public HttpClient CreateClient(TimeSpan? timeout = null) => TestCredentials.Client(BaseAddress, timeout);
 
     /// <summary>What the server printed so far (stdout and stderr), for failure messages.</summary>
     public string Output => string.Join(Environment.NewLine, _output);
@@ -60,6 +63,7 @@ public sealed class ServerProcess : IAsyncDisposable
         startInfo.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
         startInfo.Environment["Kaapana__DataDir"] = relativeDataDir ?? dataDir;
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        TestCredentials.AddTo(startInfo.Environment);
         startInfo.Environment.Remove("ASPNETCORE_URLS");
 
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };

@@ -35,7 +35,7 @@ public class ShutdownTests
             await File.WriteAllBytesAsync(file, TestInstances.Single(out var viaDimse));
             var store = await DicomTools.RunAsync("storescu", "-aec", "KAAPANA", "127.0.0.1", server.DicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture), file);
             Assert.True(store.ExitCode == 0, store.ToString());
-            using (var http = new HttpClient { BaseAddress = server.BaseAddress })
+            using (var http = server.CreateClient())
             using (var form = new MultipartFormDataContent { { new ByteArrayContent(TestInstances.Single(out var viaHttp)) { Headers = { ContentType = new MediaTypeHeaderValue("application/dicom") } }, "files", "a.dcm" } })
             {
                 var response = await http.PostAsync("/api/uploads", form);

@@ -34,6 +34,7 @@ public sealed partial class ViewerBrowserTests(ITestOutputHelper output)
         output.WriteLine($"Artifacts: {browser.Artifacts}");
         try
         {
+            await BrowserSignIn.AsAdminAsync(browser.Page, server.Server.BaseAddress);
             await browser.Page.GotoAsync(new Uri(server.Server.BaseAddress, $"/viewer/viewer?StudyInstanceUIDs={studyUid}").ToString());
             var first = await WaitForImageAsync(browser, s => s.Std > 10);
             await browser.ScreenshotAsync("1-opened");
@@ -78,6 +79,7 @@ public sealed partial class ViewerBrowserTests(ITestOutputHelper output)
         var page = browser.Page;
         try
         {
+            await BrowserSignIn.AsAdminAsync(page, server.Server.BaseAddress);
             await page.GotoAsync(new Uri(server.Server.BaseAddress, $"/viewer/viewer?StudyInstanceUIDs={studyUid}").ToString());
             await WaitForImageAsync(browser, s => s.Std > 10);
             await browser.ScreenshotAsync("1-opened");

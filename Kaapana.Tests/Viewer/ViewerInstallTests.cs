@@ -140,7 +140,7 @@ public sealed partial class ViewerInstallTests(ITestOutputHelper output)
         // A second server on the same folder uses the install as it is.
         await server.Server.KillAsync();
         await using var second = await KaapanaServer.StartAsync(server.Server.DataDir);
-        using var http = new HttpClient { BaseAddress = second.BaseAddress };
+        using var http = second.CreateClient();
         for (int i = 0; i < 100 && !second.Output.Contains("Viewer found at", StringComparison.Ordinal); i++)
         {
             await Task.Delay(100);

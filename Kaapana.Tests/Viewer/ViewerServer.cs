@@ -20,7 +20,7 @@ public sealed class ViewerServer : IAsyncDisposable
     {
         Server = server;
         Root = root;
-        Http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        Http = server.CreateClient(TimeSpan.FromSeconds(60));
     }
 
     public KaapanaServer Server { get; }

@@ -57,7 +57,7 @@ public sealed class BrowseBrowserTests
             Assert.True(store.ExitCode == 0, store.Output);
 
             // Thumbnail endpoint: PNG with cache headers (made on completion, or on demand), clear 4xx otherwise.
-            using (var http = new HttpClient { BaseAddress = server.BaseAddress })
+            using (var http = server.CreateClient())
             {
                 using var png = await http.GetAsync($"/api/series/{seriesUids[0]}/thumbnail");
                 Assert.Equal(System.Net.HttpStatusCode.OK, png.StatusCode);
@@ -77,6 +77,7 @@ public sealed class BrowseBrowserTests
             try
             {
                 var baseUrl = server.BaseAddress.ToString().TrimEnd('/');
+                await BrowserSignIn.AsAdminAsync(page, server.BaseAddress);
                 await page.GotoAsync(baseUrl + "/browse");
                 await page.Locator("[data-testid=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30000 });
                 var count = page.Locator("[data-testid=series-count]");

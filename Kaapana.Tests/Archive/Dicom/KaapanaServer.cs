@@ -40,6 +40,9 @@ public sealed class KaapanaServer : IAsyncDisposable
 
     public static int FreePort() => TestPorts.Free();
 
+    /// <summary>An HTTP client signed in as the test admin (HTTP Basic).</summary>
+    public HttpClient CreateClient(TimeSpan? timeout = null) => TestCredentials.Client(BaseAddress, timeout);
+
     /// <param name="settings">Configuration as environment variables, e.g. <c>["Kaapana__Archive__ReceivingEndpoints__0__AETitle"] = "LUNG_STUDY"</c>.</param>
     /// <param name="bindAddress">Where the DICOM listener binds (e.g. the host side of a test network namespace).</param>
     /// <param name="http">Where the web server listens (default: a free loopback port), e.g. the host side of a test network namespace.</param>
@@ -64,6 +67,7 @@ public sealed class KaapanaServer : IAsyncDisposable
         psi.Environment["Kaapana__DataDir"] = dataDir;
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         psi.Environment.Remove("ASPNETCORE_URLS");
+        TestCredentials.AddTo(psi.Environment);
         foreach (var (k, v) in settings ?? new Dictionary<string, string>()) psi.Environment[k] = v;
 
         var process = new Process { StartInfo = psi };

@@ -40,7 +40,7 @@ public sealed class RemoteImportFixture : IAsyncLifetime
             ["Kaapana__Dicom__RemoteNodes__1__Host"] = "127.0.0.1",
             ["Kaapana__Dicom__RemoteNodes__1__Port"] = StoreScp.Port.ToString(CultureInfo.InvariantCulture),
         }, dicomPort, Orthanc.Network.HostAddress.ToString());
-        Http = new HttpClient { BaseAddress = Server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        Http = Server.CreateClient(TimeSpan.FromSeconds(60));
         using var r = await Http.PostAsJsonAsync("/api/projects", new { name = "imported" });
         Assert.True(r.StatusCode == HttpStatusCode.Created, $"create project: {r.StatusCode} {await r.Content.ReadAsStringAsync()}");
         using var d = await Http.PostAsJsonAsync("/api/projects/imported/datasets", new { name = "cohort" });

@@ -133,7 +133,7 @@ public class UploadBodyTests
         Assert.True(header.AsSpan(header.Length - 12, 6).SequenceEqual((byte[])[0xE0, 0x7F, 0x10, 0x00, (byte)'O', (byte)'W']), "Pixel Data is not last");
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(header.Length - 4), (uint)pixelBytes);
 
-        using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(10) };
+        using var http = server.CreateClient(TimeSpan.FromMinutes(10));
         using var form = new MultipartFormDataContent { { new StreamContent(new GeneratedFile(header, pixelBytes)), "files", "big.dcm" } };
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/uploads") { Content = form };
         request.Headers.TransferEncodingChunked = true;

@@ -23,7 +23,7 @@ public class WorkflowsServerTests(DockerTestEngine docker)
             {
                 ["Kaapana__Docker__Endpoint"] = $"unix:///tmp/no-docker-{Guid.NewGuid():N}.sock",
             });
-            using var http = new HttpClient { BaseAddress = server.BaseAddress };
+            using var http = server.CreateClient();
             var engine = await http.GetFromJsonAsync<JsonObject>("/api/workflows/engine");
             Assert.False(engine!["available"]!.GetValue<bool>());
             Assert.False(string.IsNullOrEmpty(engine["error"]!.GetValue<string>()));
@@ -70,7 +70,7 @@ public class WorkflowsServerTests(DockerTestEngine docker)
             long runId;
             await using (var server = await KaapanaServer.StartAsync(dataDir, settings))
             {
-                using var http = new HttpClient { BaseAddress = server.BaseAddress };
+                using var http = server.CreateClient();
                 using var form = new MultipartFormDataContent();
                 foreach (var s in series)
                     for (int i = 1; i <= 2; i++)
@@ -119,7 +119,7 @@ public class WorkflowsServerTests(DockerTestEngine docker)
 
             await using (var server = await KaapanaServer.StartAsync(dataDir, settings))
             {
-                using var http = new HttpClient { BaseAddress = server.BaseAddress };
+                using var http = server.CreateClient();
                 JsonObject run;
                 var deadline = DateTime.UtcNow.AddSeconds(90);
                 while (true)
