@@ -25,6 +25,7 @@ public static class ArchiveExtensions
             sp.GetRequiredService<IOptions<KaapanaOptions>>().Value.Archive.Durability,
             sp.GetRequiredService<ILogger<FileSystemArchiveStorage>>()));
 
+        services.AddSingleton<Kaapana.Core.Archive.Export.SeriesZipWriter>();
         services.AddSingleton<ProjectCatalog>();
         services.AddSingleton<IProjectCatalog>(sp => sp.GetRequiredService<ProjectCatalog>());
         services.AddSingleton<SeriesStabilityMonitor>();
