@@ -141,6 +141,17 @@ public sealed class AuthDoorsTests(AuthServerFixture fixture) : IClassFixture<Au
     }
 
     [Fact]
+    public async Task Sign_out_takes_only_a_form_post_with_an_antiforgery_token()
+    {
+        using var admin = fixture.As(TestCredentials.AdminUser, TestCredentials.AdminPassword);
+        // A cross-site page could post this form; without the token it must not sign anyone out.
+        using var forged = await admin.PostAsync("/signout", new FormUrlEncodedContent([new("returnUrl", "/")]));
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        // No GET sign-out (a link or an <img> could trigger it): the address answers only POST.
+        Assert.Contains(await fixture.StatusAsync(admin, "/signout"), new[] { HttpStatusCode.NotFound, HttpStatusCode.MethodNotAllowed });
+    }
+
+    [Fact]
     public async Task The_configured_password_and_basic_headers_never_reach_the_log()
     {
         using (var admin = fixture.As(TestCredentials.AdminUser, TestCredentials.AdminPassword))
