@@ -30,7 +30,8 @@ public static class TriggerFilters
             }
             if (BrowseKeywords.Resolve(keyword) is null)
             {
-                var hint = BrowseKeywords.Suggest(keyword, 1).FirstOrDefault();
+                // A case slip finds the keyword itself; a typo is usually past its first letters.
+                var hint = BrowseKeywords.Suggest(keyword, 1).FirstOrDefault() ?? BrowseKeywords.Suggest(keyword[..Math.Min(4, keyword.Length)], 1).FirstOrDefault();
                 errors.Add($"filter {keyword}: not a DICOM keyword the index can filter on (public, non-sequence, series level)" +
                     (hint is not null ? $"; did you mean {hint}?" : ""));
                 continue;
