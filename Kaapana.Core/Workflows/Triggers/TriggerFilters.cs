@@ -28,6 +28,9 @@ public static class TriggerFilters
                 errors.Add("filters: a filter has no keyword");
                 continue;
             }
+            // JSON clients camel-case object keys ("modality"): a keyword that differs only in case is the keyword.
+            if (BrowseKeywords.Resolve(keyword) is null && BrowseKeywords.Suggest(keyword, 5).FirstOrDefault(k => string.Equals(k, keyword, StringComparison.OrdinalIgnoreCase)) is { } canonical)
+                keyword = canonical;
             if (BrowseKeywords.Resolve(keyword) is null)
             {
                 // A case slip finds the keyword itself; a typo is usually past its first letters.

@@ -216,9 +216,9 @@ public sealed class TriggerFiringTests
                 await host.Rules.ValidateAsync(new TriggerRuleInput(" ", null, null, null, null)));
             Assert.Equal(["algorithm: no algorithm 999"], await host.Rules.ValidateAsync(new TriggerRuleInput("x", "default", null, 999, null)));
 
-            // A valid rule saves normalised: keywords kept, values trimmed, distinct and sorted.
+            // A valid rule saves normalised: keywords in their dictionary spelling (JSON clients camel-case keys), values trimmed, distinct and sorted.
             var saved = await host.Rules.CreateAsync(new TriggerRuleInput("ok", "default",
-                new Dictionary<string, IReadOnlyList<string>> { ["Modality"] = [" MR", "CT", "CT"], ["ProtocolName"] = ["Brain"] }, algorithm,
+                new Dictionary<string, IReadOnlyList<string>> { ["modality"] = [" MR", "CT", "CT"], ["ProtocolName"] = ["Brain"] }, algorithm,
                 new System.Text.Json.Nodes.JsonObject { ["lower"] = 100 }), "someone");
             Assert.Equal(TriggerCommandOutcome.Done, saved.Outcome);
             Assert.Equal(["CT", "MR"], saved.Rule!.Filters["Modality"]);
