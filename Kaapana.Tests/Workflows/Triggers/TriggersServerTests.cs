@@ -95,7 +95,7 @@ public class TriggersServerTests(DockerTestEngine docker)
             var rule = (await create.Content.ReadFromJsonAsync<JsonObject>())!;
             Assert.True(create.StatusCode == HttpStatusCode.Created, rule.ToJsonString());
             long ruleId = rule["id"]!.GetValue<long>();
-            Assert.Equal("admin", rule["createdBy"]?.GetValue<string>() ?? "admin"); // set once sign-in lands; the API records the signed-in user
+            Assert.Equal("admin", rule["createdBy"]!.GetValue<string>()); // the signed-in user
             var disabled = (await (await http.PostAsJsonAsync("/api/triggers", new { name = "CT, switched off", project = "default", filters = new { Modality = new[] { "CT" } }, algorithmId })).Content.ReadFromJsonAsync<JsonObject>())!;
             long disabledId = disabled["id"]!.GetValue<long>();
             Assert.False((await (await http.PostAsync($"/api/triggers/{disabledId}/disable", null)).Content.ReadFromJsonAsync<JsonObject>())!["enabled"]!.GetValue<bool>());
