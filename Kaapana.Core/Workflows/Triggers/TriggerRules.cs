@@ -82,7 +82,10 @@ public sealed class TriggerRules(IDbContextFactory<KaapanaDbContext> dbFactory, 
         return TriggerCommandResult.Ok((await GetAsync(row.Id, ct))!);
     }
 
-    /// <summary>Replaces the rule's settings. Its firings stay: a series it already fired on does not fire again.</summary>
+    /// <summary>
+    /// Replaces the rule's settings; they apply to series completing from now on. Its firings stay: a series it already
+    /// fired on does not fire again.
+    /// </summary>
     public async Task<TriggerCommandResult> UpdateAsync(int id, TriggerRuleInput input, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -91,8 +94,8 @@ public sealed class TriggerRules(IDbContextFactory<KaapanaDbContext> dbFactory, 
         var (rule, errors) = await CheckAsync(input, id, ct);
         if (rule is null) return TriggerCommandResult.Invalid(errors);
         var now = DateTime.UtcNow;
-        if (rule.Enabled && !row.Enabled) row.EnabledAt = now;
-        if (!rule.Enabled) row.EnabledAt = null;
+        // The rule as now defined applies from now on: start-up catch-up must not fire new filters on older series.
+        row.EnabledAt = rule.Enabled ? now : null;
         (row.Name, row.ProjectId, row.FiltersJson, row.AlgorithmId, row.ParametersJson, row.Enabled, row.UpdatedAt) =
             (rule.Name, rule.ProjectId, rule.FiltersJson, rule.AlgorithmId, rule.ParametersJson, rule.Enabled, now);
         await db.SaveChangesAsync(ct);
