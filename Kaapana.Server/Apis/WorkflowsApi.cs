@@ -32,7 +32,7 @@ public static class WorkflowsApi
     public sealed record RunDto(long Id, int AlgorithmId, string AlgorithmName, string AlgorithmVersion, string ImageDigest, JsonNode? Parameters,
         int ProjectId, long? DatasetVersionId, JsonNode? SeriesSelection, WorkState State, DateTime CreatedAt, DateTime? StartedAt,
         DateTime? EndedAt, string? RequestedBy, int? ResultsDatasetId, long? RerunOf, IReadOnlyDictionary<string, int> ItemStates,
-        IReadOnlyList<RunItemDto>? Items);
+        IReadOnlyList<RunItemDto>? Items, int? TriggerRuleId = null);
 
     public sealed record ArtifactDto(long Id, long ItemId, string Name, long Size, string Sha256, string Download);
 
@@ -113,7 +113,7 @@ public static class WorkflowsApi
         r.SeriesSelectionJson is { } s ? JsonNode.Parse(s) : null, r.State, r.CreatedAt, r.StartedAt, r.EndedAt, r.RequestedBy, r.ResultsDatasetId, r.RerunOf,
         counts.ToDictionary(c => c.Key.ToString(), c => c.Value),
         items?.Select(i => new RunItemDto(i.Id, i.ScopeKey, i.State, i.InstanceCount, i.Attempt, i.ExitCode, i.ContainerId, i.StartedAt, i.EndedAt,
-            i.Error, i.LogPath is not null || i.State == WorkState.Running, i.MetricsJson is not null)).ToList());
+            i.Error, i.LogPath is not null || i.State == WorkState.Running, i.MetricsJson is not null)).ToList(), r.TriggerRuleId);
 
     public static async Task<Ok<List<RunDto>>> ListRuns(WorkflowRuns runs, CancellationToken ct, int? limit = null)
     {

@@ -5,6 +5,8 @@ using Kaapana.Core.Workflows.Docker;
 using Kaapana.Core.Workflows.Engine;
 using Kaapana.Core.Workflows.Results;
 using Kaapana.Core.Workflows.Runs;
+using Kaapana.Core.Workflows.Triggers;
+using Kaapana.Core.Archive.Ingest;
 using Kaapana.Server.Apis;
 using Kaapana.Server.Workflows;
 using Microsoft.Extensions.Options;
@@ -38,9 +40,13 @@ public static class WorkflowsExtensions
         services.AddSingleton<RunItemExecutor>();
         services.AddSingleton<IRunItemQueue, HangfireRunItemQueue>();
         services.AddTransient<RunItemJob>();
+        services.AddSingleton<TriggerRules>();
+        services.AddSingleton<TriggerFirer>();
+        services.AddScoped<ISeriesCompletedHandler, TriggerOnSeriesCompleted>();
 
         // Recovery first (hosted services start in registration order), then the workers that execute items.
         services.AddHostedService<WorkflowStartup>();
+        services.AddHostedService<TriggerCatchUp>();
         services.AddHangfireServer((sp, options) =>
         {
             var workflows = sp.GetRequiredService<IOptions<WorkflowOptions>>().Value;
@@ -54,6 +60,7 @@ public static class WorkflowsExtensions
     public static IEndpointRouteBuilder MapKaapanaWorkflows(this IEndpointRouteBuilder app)
     {
         app.MapWorkflowsApi();
+        app.MapTriggersApi();
         return app;
     }
 }

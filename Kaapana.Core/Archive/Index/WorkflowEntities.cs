@@ -80,6 +80,9 @@ public sealed class WorkflowRun
     public long? RerunOf { get; set; }
 
     public bool CancelRequested { get; set; }
+
+    /// <summary>The trigger rule whose firing created this run (null for runs launched by a person or the API).</summary>
+    public int? TriggerRuleId { get; set; }
 }
 
 /// <summary>One container's worth of work: a series, a study or the whole input, depending on the manifest's scope.</summary>
@@ -185,6 +188,7 @@ internal static class WorkflowModel
             r.Property(x => x.RequestedBy).HasMaxLength(200);
             r.HasIndex(x => x.State);
             r.HasIndex(x => x.ProjectId);
+            r.HasIndex(x => x.TriggerRuleId);
             r.HasOne<Algorithm>().WithMany().HasForeignKey(x => x.AlgorithmId).OnDelete(DeleteBehavior.Restrict);
             r.HasOne<Project>().WithMany().HasForeignKey(x => x.ProjectId).OnDelete(DeleteBehavior.Restrict);
         });

@@ -108,9 +108,21 @@ public sealed class WorkflowRuns(
             AlgorithmId = algorithm.Id, AlgorithmName = algorithm.Name, AlgorithmVersion = algorithm.Version, ImageDigest = algorithm.ImageDigest,
             ManifestJson = algorithm.ManifestJson, ParametersJson = parameters.Values!.ToJsonString(), ProjectId = projectId,
             DatasetVersionId = request.DatasetVersionId, SeriesSelectionJson = selectionJson, State = WorkState.Queued,
-            CreatedAt = DateTime.UtcNow, RequestedBy = request.RequestedBy,
+            CreatedAt = DateTime.UtcNow, RequestedBy = request.RequestedBy, TriggerRuleId = request.TriggerRuleId,
         };
         var items = groups.OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => NewItem(g.Key, g.OrderBy(i => i.Series, StringComparer.Ordinal).ThenBy(i => i.Sop, StringComparer.Ordinal).ToList())).ToList();
+        if (request.RefusedBecause is { } reason)
+        {
+            var now = DateTime.UtcNow;
+            run.State = WorkState.Failed;
+            run.EndedAt = now;
+            foreach (var item in items)
+            {
+                item.State = WorkState.Failed;
+                item.Error = reason;
+                item.EndedAt = now;
+            }
+        }
         return await StartAsync(db, run, items, manifest, ct);
     }
 
@@ -131,9 +143,10 @@ public sealed class WorkflowRuns(
         db.RunItems.AddRange(items);
         await db.SaveChangesAsync(ct);
         // A crash before every job is enqueued leaves Queued items without a job; start-up dispatches them again.
-        foreach (var item in items) item.JobId = queue.Enqueue(item.Id, item.Dispatch);
+        foreach (var item in items.Where(i => i.State == WorkState.Queued)) item.JobId = queue.Enqueue(item.Id, item.Dispatch);
         await db.SaveChangesAsync(ct);
-        logger.LogInformation("Run {Run}: {Algorithm} {Version} on {Items} items", run.Id, run.AlgorithmName, run.AlgorithmVersion, items.Count);
+        logger.LogInformation("Run {Run}: {Algorithm} {Version} on {Items} items{Refused}", run.Id, run.AlgorithmName, run.AlgorithmVersion, items.Count,
+            run.State == WorkState.Failed ? " (refused: " + items[0].Error + ")" : "");
         return RunCommandResult.Ok(run.Id);
     }
 
