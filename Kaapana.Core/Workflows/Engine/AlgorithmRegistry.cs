@@ -59,6 +59,8 @@ public sealed class AlgorithmRegistry(IDbContextFactory<KaapanaDbContext> dbFact
             if (!parsed.IsValid) return Invalid([.. parsed.Errors.Select(e => $"manifest in the {ContainerLabels.Algorithm} label of '{image}': {e}")]);
             manifest = parsed.Manifest!;
         }
+        if (manifest.Name.StartsWith(BuiltIn.BuiltInWorkflows.NamePrefix, StringComparison.Ordinal))
+            return Invalid([$"names starting with '{BuiltIn.BuiltInWorkflows.NamePrefix}' are reserved for the server's built-in algorithms"]);
         manifest = manifest with { Image = image };
         var digest = info.PinnedReference;
 
@@ -87,6 +89,20 @@ public sealed class AlgorithmRegistry(IDbContextFactory<KaapanaDbContext> dbFact
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.Algorithms.AsNoTracking().OrderBy(a => a.Name).ThenBy(a => a.Version).ToListAsync(ct);
+    }
+
+    /// <summary>Built-in algorithms run without the container engine, so commands on them do not need it.</summary>
+    public async Task<bool> IsBuiltInAsync(int algorithmId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Algorithms.AnyAsync(a => a.Id == algorithmId && a.Kind == AlgorithmKind.BuiltIn, ct);
+    }
+
+    /// <summary>Whether a run's algorithm is built in (false for an unknown run).</summary>
+    public async Task<bool> IsBuiltInRunAsync(long runId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.WorkflowRuns.AnyAsync(r => r.Id == runId && r.ImageDigest.StartsWith(BuiltIn.BuiltInWorkflows.DigestPrefix), ct);
     }
 
     public async Task<Algorithm?> GetAsync(int id, CancellationToken ct = default)
