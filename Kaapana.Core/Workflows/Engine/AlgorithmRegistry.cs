@@ -33,6 +33,7 @@ public sealed class AlgorithmRegistry(IDbContextFactory<KaapanaDbContext> dbFact
             var parsed = ManifestParser.Parse(request.ManifestJson);
             if (!parsed.IsValid) return Invalid([.. parsed.Errors.Select(e => "manifest " + e)]);
             uploaded = parsed.Manifest;
+            if (IsReserved(uploaded!.Name)) return Invalid([Reserved]);
         }
         var image = string.IsNullOrWhiteSpace(request.Image) ? uploaded?.Image : request.Image.Trim();
         if (string.IsNullOrWhiteSpace(image))
@@ -59,8 +60,7 @@ public sealed class AlgorithmRegistry(IDbContextFactory<KaapanaDbContext> dbFact
             if (!parsed.IsValid) return Invalid([.. parsed.Errors.Select(e => $"manifest in the {ContainerLabels.Algorithm} label of '{image}': {e}")]);
             manifest = parsed.Manifest!;
         }
-        if (manifest.Name.StartsWith(BuiltIn.BuiltInWorkflows.NamePrefix, StringComparison.Ordinal))
-            return Invalid([$"names starting with '{BuiltIn.BuiltInWorkflows.NamePrefix}' are reserved for the server's built-in algorithms"]);
+        if (IsReserved(manifest.Name)) return Invalid([Reserved]);
         manifest = manifest with { Image = image };
         var digest = info.PinnedReference;
 
@@ -84,6 +84,10 @@ public sealed class AlgorithmRegistry(IDbContextFactory<KaapanaDbContext> dbFact
         logger.LogInformation("Registered algorithm {Name} {Version} from {Image} pinned to {Digest}", algorithm.Name, algorithm.Version, image, digest);
         return new RegistrationResult(RegistrationOutcome.Registered, algorithm, []);
     }
+
+    private static readonly string Reserved = $"manifest $.name: names starting with '{BuiltIn.BuiltInWorkflows.NamePrefix}' are reserved for the server's built-in algorithms";
+
+    private static bool IsReserved(string name) => name.StartsWith(BuiltIn.BuiltInWorkflows.NamePrefix, StringComparison.Ordinal);
 
     public async Task<IReadOnlyList<Algorithm>> ListAsync(CancellationToken ct = default)
     {
