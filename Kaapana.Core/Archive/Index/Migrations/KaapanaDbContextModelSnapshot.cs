@@ -36,6 +36,9 @@ namespace Kaapana.Core.Archive.Index.Migrations
                         .HasMaxLength(400)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("ManifestFromImage")
                         .HasColumnType("INTEGER");
 
@@ -857,6 +860,23 @@ namespace Kaapana.Core.Archive.Index.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Kaapana.Core.Workflows.BuiltIn.DeidentificationKey", b =>
+                {
+                    b.Property<int>("ProjectId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Secret")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("ProjectId");
+
+                    b.ToTable("DeidentificationKeys");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
                 {
                     b.Property<string>("Id")
@@ -1140,6 +1160,15 @@ namespace Kaapana.Core.Archive.Index.Migrations
                         .WithMany()
                         .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Kaapana.Core.Workflows.BuiltIn.DeidentificationKey", b =>
+                {
+                    b.HasOne("Kaapana.Core.Archive.Index.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
