@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kaapana.Core.Archive.Index;
@@ -126,10 +127,12 @@ public static class WorkflowsApi
         await runs.GetAsync(id, ct) is { } r ? TypedResults.Ok(ToDto(r.Run, r.Items)) : TypedResults.NotFound();
 
     public static async Task<Results<Created<RunDto>, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ProblemHttpResult>> CreateRun(
-        CreateRunDto request, WorkflowRuns runs, AlgorithmRegistry registry, IContainerRunner runner, CancellationToken ct)
+        CreateRunDto request, WorkflowRuns runs, AlgorithmRegistry registry, IContainerRunner runner, ClaimsPrincipal user, CancellationToken ct)
     {
+        // The run's user is the signed-in caller (built-ins such as delete-series decide by it); the body's value only without sign-in.
+        var requestedBy = user.Identity is { IsAuthenticated: true, Name: { } name } ? name : request.RequestedBy;
         if (!await registry.IsBuiltInAsync(request.AlgorithmId, ct) && await EngineUnavailableAsync(runner, ct) is { } unavailable) return unavailable;
-        var result = await runs.CreateAsync(new CreateRunRequest(request.AlgorithmId, request.Parameters, request.DatasetVersionId, request.Series, request.Project, request.RequestedBy), ct);
+        var result = await runs.CreateAsync(new CreateRunRequest(request.AlgorithmId, request.Parameters, request.DatasetVersionId, request.Series, request.Project, requestedBy), ct);
         return await ToResultAsync(result, runs, created: true, ct);
     }
 
@@ -169,8 +172,9 @@ public static class WorkflowsApi
     }
 
     public static async Task<Results<Created<RunDto>, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ProblemHttpResult>> Rerun(
-        long id, WorkflowRuns runs, AlgorithmRegistry registry, IContainerRunner runner, CancellationToken ct, string? requestedBy = null)
+        long id, WorkflowRuns runs, AlgorithmRegistry registry, IContainerRunner runner, ClaimsPrincipal user, CancellationToken ct, string? requestedBy = null)
     {
+        if (user.Identity is { IsAuthenticated: true, Name: { } name }) requestedBy = name;
         if (!await registry.IsBuiltInRunAsync(id, ct) && await EngineUnavailableAsync(runner, ct) is { } unavailable) return unavailable;
         return await ToResultAsync(await runs.RerunAsync(id, requestedBy, ct), runs, created: true, ct);
     }

@@ -48,6 +48,7 @@ public static class WorkflowsExtensions
         services.AddSingleton<BuiltInWorkflows>();
         services.AddSingleton<BuiltInItemRunner>();
         services.AddSingleton<DeidentificationKeys>();
+        services.AddSingleton<RunUsers>();
         services.AddHostedService<BuiltInAlgorithmSeeder>();
 
         // Recovery first (hosted services start in registration order), then the workers that execute items.

@@ -47,12 +47,12 @@ public sealed class DeidentifyWorkflow(
         Outputs = [OutputKind.Metrics],
     };
 
-    public async Task<IReadOnlyList<string>> ValidateAsync(JsonObject parameters, int projectId, CancellationToken ct)
+    public async Task<IReadOnlyList<string>> ValidateAsync(BuiltInLaunch launch, CancellationToken ct)
     {
-        var name = parameters["targetProject"]?.GetValue<string>()?.Trim() ?? "";
+        var name = launch.Parameters["targetProject"]?.GetValue<string>()?.Trim() ?? "";
         var target = await catalog.FindProjectAsync(name, ct);
         if (target is null) return [$"parameter targetProject: no project '{name}'"];
-        if (target.Id == projectId) return [$"parameter targetProject: '{name}' is the source project; de-identified copies must go to another project"];
+        if (target.Id == launch.ProjectId) return [$"parameter targetProject: '{name}' is the source project; de-identified copies must go to another project"];
         return [];
     }
 

@@ -10,8 +10,11 @@ namespace Kaapana.Core.Workflows.BuiltIn;
 /// <c>builtin/delete-series</c>: deletes each item's series from the archive, files and index rows (through
 /// <see cref="IArchiveMaintenance.DeleteSeriesAsync"/>, the same path as the archive API). A series that other projects hold
 /// too is refused (deleting it would take it from them); a series already gone counts as done, so a retry is harmless.
+/// <para>Only an Admin may delete: a run that carries a user (<see cref="WorkflowRun.RequestedBy"/>, the signed-in caller of
+/// the API) is refused at launch, and again at execution, unless that user is an Admin account. A run without a user (made
+/// in-process, e.g. by a future auto-trigger) is not checked: whoever creates such runs must check first.</para>
 /// </summary>
-public sealed class DeleteSeriesWorkflow(IDbContextFactory<KaapanaDbContext> dbFactory, IArchiveMaintenance maintenance) : IBuiltInWorkflow
+public sealed class DeleteSeriesWorkflow(IDbContextFactory<KaapanaDbContext> dbFactory, IArchiveMaintenance maintenance, RunUsers users) : IBuiltInWorkflow
 {
     public AlgorithmManifest Manifest { get; } = new()
     {
@@ -21,8 +24,15 @@ public sealed class DeleteSeriesWorkflow(IDbContextFactory<KaapanaDbContext> dbF
         Outputs = [OutputKind.Metrics],
     };
 
+    public async Task<IReadOnlyList<string>> ValidateAsync(BuiltInLaunch launch, CancellationToken ct) =>
+        await RefusalAsync(launch.RequestedBy, ct) is { } refusal ? [refusal] : [];
+
+    private async Task<string?> RefusalAsync(string? user, CancellationToken ct) =>
+        user is null || await users.IsAdminAsync(user, ct) ? null : $"only an Admin may delete series; '{user}' is not an Admin account";
+
     public async Task<BuiltInResult> ExecuteAsync(BuiltInContext context, CancellationToken ct)
     {
+        if (await RefusalAsync(context.RequestedBy, ct) is { } refusal) return BuiltInResult.Fail(refusal);
         var uids = context.Input.Select(i => i.Series).Distinct(StringComparer.Ordinal).ToList();
         int deleted = 0, absent = 0;
         await using var db = await dbFactory.CreateDbContextAsync(ct);

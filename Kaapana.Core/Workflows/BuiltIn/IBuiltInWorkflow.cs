@@ -16,11 +16,14 @@ public interface IBuiltInWorkflow
     AlgorithmManifest Manifest { get; }
 
     /// <summary>Checks the launch beyond the manifest's parameter rules (e.g. a target project exists); every problem listed.</summary>
-    Task<IReadOnlyList<string>> ValidateAsync(JsonObject parameters, int projectId, CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([]);
+    Task<IReadOnlyList<string>> ValidateAsync(BuiltInLaunch launch, CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([]);
 
     /// <summary>Does the item's work. Throwing <see cref="OperationCanceledException"/> on the token is the way to stop.</summary>
     Task<BuiltInResult> ExecuteAsync(BuiltInContext context, CancellationToken ct);
 }
+
+/// <summary>A launch as the built-in sees it when checking it: checked parameters, the input's project, who launches (if known).</summary>
+public sealed record BuiltInLaunch(JsonObject Parameters, int ProjectId, string? RequestedBy);
 
 /// <summary>What a built-in gets for one item: the run, the item, its frozen input, the checked parameters, and its log.</summary>
 public sealed record BuiltInContext(

@@ -46,9 +46,9 @@ public sealed class SendToNodeWorkflow(
     /// <summary>Per instance: what the peer answered (status code and its meaning) or why nothing was answered.</summary>
     public sealed record InstanceReport(string SopInstanceUid, string? Status, bool Stored, string? Error, ushort? StatusCode = null);
 
-    public Task<IReadOnlyList<string>> ValidateAsync(JsonObject parameters, int projectId, CancellationToken ct)
+    public Task<IReadOnlyList<string>> ValidateAsync(BuiltInLaunch launch, CancellationToken ct)
     {
-        var ae = parameters["node"]?.GetValue<string>() ?? "";
+        var ae = launch.Parameters["node"]?.GetValue<string>() ?? "";
         IReadOnlyList<string> errors = receiver.Value.FindRemoteNode(ae) is null
             ? [$"parameter node: no remote node '{ae}' is configured (known: {string.Join(", ", receiver.Value.RemoteNodes.Select(n => n.AETitle))})"]
             : [];

@@ -101,7 +101,7 @@ public sealed class WorkflowRuns(
         if (algorithm.Kind == AlgorithmKind.BuiltIn)
         {
             if (builtIns.Find(algorithm.Name) is not { } builtIn) return RunCommandResult.Invalid($"this server has no built-in algorithm {algorithm.Name}");
-            var problems = await builtIn.ValidateAsync(parameters.Values!, projectId, ct);
+            var problems = await builtIn.ValidateAsync(new BuiltIn.BuiltInLaunch(parameters.Values!, projectId, request.RequestedBy), ct);
             if (problems.Count > 0) return new RunCommandResult(RunCommandOutcome.Invalid, null, problems);
         }
 

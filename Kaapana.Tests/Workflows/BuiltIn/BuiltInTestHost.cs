@@ -103,9 +103,9 @@ public sealed class BuiltInTestHost : IAsyncDisposable
     public async Task<RunCommandResult> LaunchAsync(string builtIn, long versionId, JsonObject? parameters = null, string? requestedBy = "test") =>
         await Runs.CreateAsync(new CreateRunRequest((await BuiltInAsync(builtIn)).Id, parameters, versionId, RequestedBy: requestedBy));
 
-    public async Task<long> RunAsync(string builtIn, long versionId, JsonObject? parameters = null)
+    public async Task<long> RunAsync(string builtIn, long versionId, JsonObject? parameters = null, string? requestedBy = "test")
     {
-        var result = await LaunchAsync(builtIn, versionId, parameters);
+        var result = await LaunchAsync(builtIn, versionId, parameters, requestedBy);
         Assert.True(result.Outcome == RunCommandOutcome.Done, string.Join("\n", result.Errors));
         return result.RunId!.Value;
     }
@@ -121,6 +121,22 @@ public sealed class BuiltInTestHost : IAsyncDisposable
                 Assert.Fail($"Run {runId} did not end in time: {r.Run.State}; items {string.Join(", ", r.Items.Select(i => $"{i.Id}:{i.State}"))}");
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>An account with a role, as the sign-in's Identity store keeps them (the server's AdminBootstrap is not in this host).</summary>
+    public async Task SeedUserAsync(string name, string role)
+    {
+        await using var db = CreateDb();
+        var roleRow = await db.Roles.FirstOrDefaultAsync(r => r.Name == role);
+        if (roleRow is null)
+        {
+            roleRow = new Microsoft.AspNetCore.Identity.IdentityRole(role) { NormalizedName = role.ToUpperInvariant() };
+            db.Roles.Add(roleRow);
+        }
+        var user = new Kaapana.Core.Auth.KaapanaUser(name) { NormalizedUserName = name.ToUpperInvariant() };
+        db.Users.Add(user);
+        db.UserRoles.Add(new Microsoft.AspNetCore.Identity.IdentityUserRole<string> { UserId = user.Id, RoleId = roleRow.Id });
+        await db.SaveChangesAsync();
     }
 
     /// <summary>The archive files of a series, by SOP Instance UID.</summary>

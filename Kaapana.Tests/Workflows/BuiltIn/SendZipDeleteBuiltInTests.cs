@@ -145,8 +145,19 @@ public class SendZipDeleteBuiltInTests
         var keptFiles = (await host.FilesOfSeriesAsync(kept)).Values.ToList();
         Assert.All(doomedFiles.Concat(keptFiles), f => Assert.True(File.Exists(f)));
         var version = await host.FreezeAsync("del", doomed);
+        await host.SeedUserAsync("boss", "Admin");
+        await host.SeedUserAsync("rita", "Researcher");
 
-        var runId = await host.RunAsync("builtin/delete-series", version);
+        // Only an Admin may delete: a researcher, or a name that is no account, is refused at launch.
+        foreach (var who in new[] { "rita", "nobody" })
+        {
+            var refusedLaunch = await host.LaunchAsync("builtin/delete-series", version, requestedBy: who);
+            Assert.Equal(RunCommandOutcome.Invalid, refusedLaunch.Outcome);
+            Assert.Contains($"only an Admin may delete series; '{who}' is not an Admin account", refusedLaunch.Errors[0]);
+        }
+        Assert.All(doomedFiles, f => Assert.True(File.Exists(f)));
+
+        var runId = await host.RunAsync("builtin/delete-series", version, requestedBy: "boss");
         var (run, items) = await host.WaitForRunAsync(runId);
         Assert.True(run.State == WorkState.Succeeded, string.Join("\n", items.Select(i => i.Error)));
         Assert.Equal(2, items.Count);
@@ -160,7 +171,7 @@ public class SendZipDeleteBuiltInTests
         Assert.All(doomedFiles, f => Assert.False(File.Exists(f), f));
         Assert.All(keptFiles, f => Assert.True(File.Exists(f), f));
 
-        // A retry of an item whose series is already gone is harmless.
+        // Each item deleted exactly its one series.
         var metrics = (await host.Results.GetMetricsAsync(runId))!;
         Assert.All(metrics.Rows, r => Assert.Equal(1, r.Values["deleted"]!.GetValue<int>()));
 
@@ -173,7 +184,7 @@ public class SendZipDeleteBuiltInTests
             db.ProjectSeries.Add(new ProjectSeries { ProjectId = otherProject, SeriesId = seriesId });
             await db.SaveChangesAsync();
         }
-        var sharedRun = await host.RunAsync("builtin/delete-series", await host.FreezeAsync("del", shared));
+        var sharedRun = await host.RunAsync("builtin/delete-series", await host.FreezeAsync("del", shared), requestedBy: "boss");
         var (refused, refusedItems) = await host.WaitForRunAsync(sharedRun);
         Assert.Equal(WorkState.Failed, refused.State);
         Assert.Contains("also in project(s) other", Assert.Single(refusedItems).Error);
