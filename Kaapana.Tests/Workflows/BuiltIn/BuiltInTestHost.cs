@@ -118,7 +118,8 @@ public sealed class BuiltInTestHost : IAsyncDisposable
             var r = (await Runs.GetAsync(runId))!.Value;
             if (WorkflowRuns.IsTerminal(r.Run.State) && r.Items.All(i => WorkflowRuns.IsTerminal(i.State))) return r;
             if (DateTime.UtcNow > deadline)
-                Assert.Fail($"Run {runId} did not end in time: {r.Run.State}; items {string.Join(", ", r.Items.Select(i => $"{i.Id}:{i.State}"))}");
+                Assert.Fail($"Run {runId} did not end in time: {r.Run.State}; items {string.Join(", ", r.Items.Select(i => $"{i.Id}:{i.State}"))}\n" +
+                            "Hangfire jobs: " + string.Join("\n", r.Items.Select(i => $"item {i.Id} dispatch {i.Dispatch} job {i.JobId}: {JobState(i.JobId)}")));
             await Task.Delay(100);
         }
     }
@@ -137,6 +138,15 @@ public sealed class BuiltInTestHost : IAsyncDisposable
         db.Users.Add(user);
         db.UserRoles.Add(new Microsoft.AspNetCore.Identity.IdentityUserRole<string> { UserId = user.Id, RoleId = roleRow.Id });
         await db.SaveChangesAsync();
+    }
+
+    /// <summary>What Hangfire says about a job (state history with reasons and exceptions), for a failure message.</summary>
+    private string JobState(string? jobId)
+    {
+        if (jobId is null) return "no job";
+        var details = Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi().JobDetails(jobId);
+        return details is null ? "unknown to the job store" : string.Join(" <- ", details.History.Select(h =>
+            $"{h.StateName} {h.CreatedAt:HH:mm:ss.fff} {h.Reason} {string.Join(" ", h.Data.Where(d => d.Key is "ExceptionMessage" or "ExceptionType").Select(d => d.Value))}"));
     }
 
     /// <summary>The archive files of a series, by SOP Instance UID.</summary>

@@ -79,6 +79,11 @@ public class SendZipDeleteBuiltInTests
                 Assert.Equal(WorkState.Failed, i.State);
                 Assert.Contains($"could not send to DEAD at 127.0.0.1:{deadPort}", i.Error);
             });
+            // Retry-failed works for built-ins like for containers: the next attempt, with its own log.
+            Assert.Equal(RunCommandOutcome.Done, (await host.Runs.RetryFailedAsync(deadRun)).Outcome);
+            var (_, retried) = await host.WaitForRunAsync(deadRun);
+            Assert.All(retried, i => Assert.True(i.State == WorkState.Failed && i.Attempt == 2, $"{i.State} attempt {i.Attempt}"));
+            Assert.EndsWith("-2.log", (await host.Results.GetLogPathAsync(deadRun, retried[0].Id))!);
 
             // An unknown node is refused at launch, with the known ones named.
             var unknown = await host.LaunchAsync("builtin/send-to-node", version, new JsonObject { ["node"] = "NOPE" });
