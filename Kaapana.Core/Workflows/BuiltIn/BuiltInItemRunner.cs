@@ -64,6 +64,12 @@ public sealed class BuiltInItemRunner(
             await log.WriteNoteAsync("cancelled");
             return new BuiltInOutcome(WorkState.Cancelled, "cancelled", logPath);
         }
+        catch (OperationCanceledException e)
+        {
+            // Neither stop nor cancel: a timeout inside the work (e.g. a peer that stopped answering) fails the item.
+            await log.WriteNoteAsync("error: " + e.Message);
+            return new BuiltInOutcome(WorkState.Failed, $"{run.AlgorithmName}: {e.Message}", logPath);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             logger.LogError(e, "Run {Run} item {Item}: built-in {Name} failed", run.Id, item.Id, run.AlgorithmName);
