@@ -1,6 +1,7 @@
 using Hangfire;
 using Kaapana.Core;
 using Kaapana.Core.Workflows;
+using Kaapana.Core.Workflows.BuiltIn;
 using Kaapana.Core.Workflows.Docker;
 using Kaapana.Core.Workflows.Engine;
 using Kaapana.Core.Workflows.Results;
@@ -43,6 +44,17 @@ public static class WorkflowsExtensions
         services.AddSingleton<TriggerRules>();
         services.AddSingleton<TriggerFirer>();
         services.AddScoped<ISeriesCompletedHandler, TriggerOnSeriesCompleted>();
+
+        // Built-in algorithms (Workflows/BuiltIn): seeded as algorithms at start-up, executed in-process without Docker.
+        services.AddSingleton<IBuiltInWorkflow, SendToNodeWorkflow>();
+        services.AddSingleton<IBuiltInWorkflow, ZipExportWorkflow>();
+        services.AddSingleton<IBuiltInWorkflow, DeidentifyWorkflow>();
+        services.AddSingleton<IBuiltInWorkflow, DeleteSeriesWorkflow>();
+        services.AddSingleton<BuiltInWorkflows>();
+        services.AddSingleton<BuiltInItemRunner>();
+        services.AddSingleton<DeidentificationKeys>();
+        services.AddSingleton<RunUsers>();
+        services.AddHostedService<BuiltInAlgorithmSeeder>();
 
         // Recovery first (hosted services start in registration order), then the workers that execute items.
         services.AddHostedService<WorkflowStartup>();

@@ -18,6 +18,7 @@ public sealed class WorkflowRuns(
     IRunItemQueue queue,
     RunningItems running,
     ContainerSlots slots,
+    BuiltIn.BuiltInWorkflows builtIns,
     ILogger<WorkflowRuns> logger)
 {
     private const int ChunkSize = 500;
@@ -96,6 +97,13 @@ public sealed class WorkflowRuns(
             return RunCommandResult.Invalid($"none of the {input.Count} input instances match what {algorithm.Name} accepts" +
                 (modalities.Count > 0 ? $" (modalities {string.Join(", ", modalities)})" : "") +
                 (sopClasses.Count > 0 ? $" (SOP classes {string.Join(", ", sopClasses)})" : ""));
+
+        if (algorithm.Kind == AlgorithmKind.BuiltIn)
+        {
+            if (builtIns.Find(algorithm.Name) is not { } builtIn) return RunCommandResult.Invalid($"this server has no built-in algorithm {algorithm.Name}");
+            var problems = await builtIn.ValidateAsync(new BuiltIn.BuiltInLaunch(parameters.Values!, projectId, request.RequestedBy), ct);
+            if (problems.Count > 0) return new RunCommandResult(RunCommandOutcome.Invalid, null, problems);
+        }
 
         var groups = manifest.Input.Scope switch
         {

@@ -36,6 +36,9 @@ namespace Kaapana.Core.Archive.Index.Migrations
                         .HasMaxLength(400)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("ManifestFromImage")
                         .HasColumnType("INTEGER");
 
@@ -862,6 +865,23 @@ namespace Kaapana.Core.Archive.Index.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Kaapana.Core.Workflows.BuiltIn.DeidentificationKey", b =>
+                {
+                    b.Property<int>("ProjectId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Secret")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("ProjectId");
+
+                    b.ToTable("DeidentificationKeys");
+                });
+
             modelBuilder.Entity("Kaapana.Core.Workflows.Triggers.TriggerFiring", b =>
                 {
                     b.Property<long>("Id")
@@ -1231,6 +1251,15 @@ namespace Kaapana.Core.Archive.Index.Migrations
                         .WithMany()
                         .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Kaapana.Core.Workflows.BuiltIn.DeidentificationKey", b =>
+                {
+                    b.HasOne("Kaapana.Core.Archive.Index.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
