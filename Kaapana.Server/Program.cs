@@ -16,6 +16,7 @@ builder.AddKaapanaLifetime();
 builder.AddKaapanaLogging();
 builder.AddKaapanaIndex();
 builder.AddKaapanaArchive();
+builder.AddKaapanaAudit();
 builder.AddKaapanaDicomReceiver();
 builder.AddKaapanaJobs();
 builder.AddKaapanaWorkflows();
