@@ -31,7 +31,7 @@ public sealed class AuditWriter : BackgroundService, IAuditTrail
         _time = time ?? TimeProvider.System;
         _queue = Channel.CreateBounded<AuditEntry>(new BoundedChannelOptions(Math.Max(1, _options.QueueCapacity))
         {
-            SingleReader = true,
+            SingleReader = false, // the loop, and the drain on stop
             FullMode = BoundedChannelFullMode.Wait, // with TryWrite: a full queue refuses instead of waiting
         });
     }
@@ -82,7 +82,16 @@ public sealed class AuditWriter : BackgroundService, IAuditTrail
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        // Stopping: what is still queued is written before the host (and the index) goes away.
+    }
+
+    /// <summary>
+    /// Stops the loop, then writes what is still queued before the host (and the index) goes away; also when the loop never
+    /// ran (a host stopped right after start: BackgroundService then skips ExecuteAsync).
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        var batch = new List<AuditEntry>(_options.MaxBatchSize);
         while (_queue.Reader.TryRead(out var e))
         {
             batch.Add(e);

@@ -19,14 +19,23 @@ public sealed class DicomAccessRuleException(string message) : Exception(message
 public sealed class DicomAccessRules(IDbContextFactory<KaapanaDbContext> dbFactory, IAuditTrail audit)
 {
     private volatile IReadOnlyList<DicomAccessRule>? _snapshot;
+    private int _generation;
 
     public async Task<IReadOnlyList<DicomAccessRule>> ListAsync(CancellationToken ct = default)
     {
         if (_snapshot is { } s) return s;
+        int generation = Volatile.Read(ref _generation);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rules = await db.DicomAccessRules.AsNoTracking().OrderBy(r => r.Id).ToListAsync(ct);
-        _snapshot = rules;
+        // A change made while this read ran must not be hidden behind the older list.
+        if (Volatile.Read(ref _generation) == generation) _snapshot = rules;
         return rules;
+    }
+
+    private void Changed()
+    {
+        Interlocked.Increment(ref _generation);
+        _snapshot = null;
     }
 
     public async Task<DicomAccessRule> AddAsync(DicomAccessRuleInput input, string actor, CancellationToken ct = default)
@@ -36,7 +45,7 @@ public sealed class DicomAccessRules(IDbContextFactory<KaapanaDbContext> dbFacto
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         db.DicomAccessRules.Add(rule);
         await db.SaveChangesAsync(ct);
-        _snapshot = null;
+        Changed();
         audit.Record(new AuditEvent(actor, AuditActions.DicomAccessRuleAdded, Describe(rule), AuditOutcomes.Success, Details: rule));
         return rule;
     }
@@ -50,7 +59,7 @@ public sealed class DicomAccessRules(IDbContextFactory<KaapanaDbContext> dbFacto
         if (rule is null) return null;
         Apply(valid, rule);
         await db.SaveChangesAsync(ct);
-        _snapshot = null;
+        Changed();
         audit.Record(new AuditEvent(actor, AuditActions.DicomAccessRuleChanged, Describe(rule), AuditOutcomes.Success, Details: rule));
         return rule;
     }
@@ -62,7 +71,7 @@ public sealed class DicomAccessRules(IDbContextFactory<KaapanaDbContext> dbFacto
         if (rule is null) return false;
         db.DicomAccessRules.Remove(rule);
         await db.SaveChangesAsync(ct);
-        _snapshot = null;
+        Changed();
         audit.Record(new AuditEvent(actor, AuditActions.DicomAccessRuleDeleted, Describe(rule), AuditOutcomes.Success, Details: rule));
         return true;
     }
