@@ -1,3 +1,4 @@
+using Kaapana.Server.Auth;
 using Kaapana.Core.Audit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -23,7 +24,7 @@ public static class AuditApi
 
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/audit").WithTags("Audit");
+        var api = app.MapGroup("/api/audit").WithTags("Audit").RequireAuthorization(AuthExtensions.AdminPolicy);
         api.MapGet("", Search);
         api.MapGet("/export.csv", Export);
         return app;

@@ -1,3 +1,4 @@
+using Kaapana.Server.Auth;
 using Kaapana.Core.Access.Dicom;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -19,7 +20,7 @@ public static class DicomAccessApi
 
     public static IEndpointRouteBuilder MapDicomAccessApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/dicom-access").WithTags("DICOM access");
+        var api = app.MapGroup("/api/dicom-access").WithTags("DICOM access").RequireAuthorization(AuthExtensions.AdminPolicy);
         api.MapGet("", List);
         api.MapPost("", Add).DisableAntiforgery();
         api.MapPut("/{id:int}", Update).DisableAntiforgery();
