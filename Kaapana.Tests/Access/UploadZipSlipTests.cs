@@ -104,8 +104,9 @@ public sealed class UploadZipSlipTests : IAsyncLifetime
         Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(_root, "*", SearchOption.AllDirectories), p => new FileInfo(p).LinkTarget is not null);
         Assert.Equal(["data"], Directory.EnumerateFileSystemEntries(_root).Select(Path.GetFileName));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(DataDir, "uploads")));
-        // Stored files are the archive's own, named by UID.
-        var stored = Directory.EnumerateFiles(_server.ArchiveDir, "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
-        Assert.All(uids, uid => Assert.Contains(stored, f => f!.Contains(uid, StringComparison.Ordinal)));
+        // The instances are where the archive's layout puts them (named from their UIDs' hashes), one file each.
+        var stored = Directory.EnumerateFiles(Path.Combine(_server.ArchiveDir, Kaapana.Core.Archive.Storage.ArchiveLayout.InstancesFolder), "*",
+            SearchOption.AllDirectories).ToList();
+        Assert.Equal(uids.Count, stored.Count);
     }
 }
