@@ -186,6 +186,22 @@ public sealed class DicomDoorTests(DicomDoorFixture fx) : IClassFixture<DicomDoo
         Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync("/api/dicom-access/999999")).StatusCode);
     }
 
+    [Fact]
+    public async Task Rules_and_the_audit_trail_are_shut_to_anonymous_callers_and_rule_changes_are_audited_with_the_user()
+    {
+        using var anonymous = TestCredentials.Anonymous(fx.Server.BaseAddress);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/dicom-access")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync("/api/dicom-access", new { calledAE = "*", callingAE = "X", allowStore = true })).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/audit")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/audit/export.csv")).StatusCode);
+
+        int id = await AddRuleAsync("LUNG_AE", "AUDITED", null, get: true);
+        await DeleteRuleAsync(id);
+        var added = await fx.AuditAsync($"actor={TestCredentials.AdminUser}&action=dicom-access.rule.added&target=" + Uri.EscapeDataString($"rule {id}:"), e => e.Count == 1);
+        Assert.Contains("AUDITED", added[0].GetProperty("target").GetString());
+        await fx.AuditAsync($"actor={TestCredentials.AdminUser}&action=dicom-access.rule.deleted&target=" + Uri.EscapeDataString($"rule {id}:"), e => e.Count == 1);
+    }
+
     // ------------------------------------------------------------------ what each called AE title sees
 
     [Fact]
