@@ -38,6 +38,8 @@ public sealed class DicomDoorFixture : IAsyncLifetime
         Directory.CreateDirectory(DataDir);
         Server = await KaapanaServer.StartAsync(DataDir, new Dictionary<string, string>
         {
+            // MudBlazor's static files need Development when the server runs from build output (FIELD-NOTES); the admin pages test uses them.
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Kaapana__Archive__ReceivingEndpoints__0__AETitle"] = "LUNG_AE",
             ["Kaapana__Archive__ReceivingEndpoints__0__Project"] = "lung",
             ["Kaapana__Archive__ReceivingEndpoints__1__AETitle"] = "BRAIN_AE",

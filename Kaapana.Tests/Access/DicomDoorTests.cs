@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Kaapana.Dicom;
+using Kaapana.Tests.Browser;
+using Microsoft.Playwright;
 using Kaapana.Tests.Archive.Dicom;
 using Microsoft.EntityFrameworkCore;
 
@@ -284,5 +286,74 @@ public sealed class DicomDoorTests(DicomDoorFixture fx) : IClassFixture<DicomDoo
         Assert.Equal("id,at,actor,action,target,outcome,source_address,details", lines[0]);
         Assert.Equal(page.GetProperty("total").GetInt32(), lines.Length - 1);
         Assert.Contains(lines, l => l.Contains(",AUDITQ,dicom.get," + fx.LungStudy + ",success,127.0.0.1,", StringComparison.Ordinal));
+    }
+
+    // ------------------------------------------------------------------ admin pages
+
+    [Fact]
+    public async Task Admin_pages_add_and_delete_a_rule_and_show_it_in_the_audit_trail()
+    {
+        Assert.True(File.Exists(Chromium.ExecutablePath), $"{Chromium.ExecutablePath} not found: install the Debian package chromium.");
+        await using var browser = await Chromium.LaunchAsync("dicom-access", "access", new ViewportSize { Width = 1280, Height = 800 });
+        var page = browser.Page;
+        var baseUrl = fx.Server.BaseAddress.ToString().TrimEnd('/');
+        try
+        {
+            await BrowserSignIn.AsAdminAsync(page, fx.Server.BaseAddress);
+            await page.GotoAsync(baseUrl + "/admin/dicom-access");
+            await page.Locator("[data-testid=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30000 });
+            await page.GetByLabel("Calling AE title (peer, or *)").FillAsync("BROWSER_AE");
+            await page.GetByLabel("Peer address or CIDR (optional)").FillAsync("not-an-address");
+            await page.GetByRole(AriaRole.Checkbox, new() { Name = "Find" }).CheckAsync(new() { Force = true });
+            await page.Locator("[data-testid=rule-save]").ClickAsync();
+            // Bad input: a readable message, nothing saved.
+            await Assertions.Expect(page.Locator("[data-testid=dicom-access-error]")).ToContainTextAsync("neither an IP address nor a CIDR");
+            await page.GetByLabel("Peer address or CIDR (optional)").FillAsync("10.9.8.0/24");
+            await page.Locator("[data-testid=rule-save]").ClickAsync();
+            var row = page.Locator("[data-testid=rule-row]", new() { HasText = "BROWSER_AE" });
+            await Assertions.Expect(row).ToHaveCountAsync(1);
+            await Assertions.Expect(row).ToContainTextAsync("10.9.8.0/24");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(browser.Artifacts, "1-rule-added.png") });
+
+            using (var client = fx.Server.CreateClient())
+            {
+                var rules = await client.GetFromJsonAsync<JsonElement>("/api/dicom-access");
+                var rule = rules.EnumerateArray().Single(r => r.GetProperty("callingAE").GetString() == "BROWSER_AE");
+                Assert.True(rule.GetProperty("allowFind").GetBoolean() && !rule.GetProperty("allowStore").GetBoolean(), rule.ToString());
+            }
+
+            var unlabelled = await page.EvaluateAsync<string[]>("""
+                () => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')].filter(e =>
+                    !(e.getAttribute('aria-label') || e.labels?.length || e.getAttribute('aria-labelledby') || (e.tagName === 'BUTTON' && e.textContent.trim()))
+                    && e.offsetParent !== null).map(e => e.outerHTML.substring(0, 200))
+                """);
+            Assert.True(unlabelled.Length == 0, $"Visible controls without a label on /admin/dicom-access:{Environment.NewLine}{string.Join(Environment.NewLine, unlabelled)}");
+
+            await row.Locator("[data-testid=rule-delete]").ClickAsync();
+            await Assertions.Expect(row).ToHaveCountAsync(0);
+
+            await page.GotoAsync(baseUrl + "/admin/audit");
+            await page.Locator("[data-testid=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30000 });
+            await page.GetByLabel("Target contains (e.g. a study UID)").FillAsync("BROWSER_AE");
+            var table = page.Locator("[data-testid=audit-table]");
+            // The trail is written in batches: search again until both changes are there.
+            for (int i = 0; i < 60 && !((await table.InnerTextAsync()).Contains("dicom-access.rule.deleted", StringComparison.Ordinal)); i++)
+            {
+                await page.Locator("[data-testid=audit-search]").ClickAsync();
+                await Task.Delay(500);
+            }
+            await Assertions.Expect(table).ToContainTextAsync("dicom-access.rule.added");
+            await Assertions.Expect(table).ToContainTextAsync("dicom-access.rule.deleted");
+            await Assertions.Expect(table).ToContainTextAsync(TestCredentials.AdminUser);
+            await Assertions.Expect(table).Not.ToContainTextAsync("dicom.association.accepted"); // the filter applies
+            Assert.Contains("target=BROWSER_AE", await page.Locator("[data-testid=audit-export]").GetAttributeAsync("href"));
+            await page.ScreenshotAsync(new() { Path = Path.Combine(browser.Artifacts, "2-audit.png") });
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(browser.Artifacts, "failure.png") });
+            File.WriteAllText(Path.Combine(browser.Artifacts, "browser.log"), browser.Log);
+            throw;
+        }
     }
 }
