@@ -337,10 +337,11 @@ public sealed class DicomDoorTests(DicomDoorFixture fx) : IClassFixture<DicomDoo
             await page.GetByLabel("Target contains (e.g. a study UID)").FillAsync("BROWSER_AE");
             var table = page.Locator("[data-testid=audit-table]");
             // The trail is written in batches: search again until both changes are there.
-            for (int i = 0; i < 60 && !((await table.InnerTextAsync()).Contains("dicom-access.rule.deleted", StringComparison.Ordinal)); i++)
+            for (int i = 0; i < 60; i++)
             {
                 await page.Locator("[data-testid=audit-search]").ClickAsync();
                 await Task.Delay(500);
+                if ((await table.InnerTextAsync()).Contains("dicom-access.rule.deleted", StringComparison.Ordinal)) break;
             }
             await Assertions.Expect(table).ToContainTextAsync("dicom-access.rule.added");
             await Assertions.Expect(table).ToContainTextAsync("dicom-access.rule.deleted");
