@@ -18,6 +18,7 @@ builder.AddKaapanaLogging();
 builder.AddKaapanaIndex();
 builder.AddKaapanaAuth();
 builder.AddKaapanaArchive();
+builder.AddKaapanaAudit();
 builder.AddKaapanaDicomReceiver();
 builder.AddKaapanaJobs();
 builder.AddKaapanaWorkflows();

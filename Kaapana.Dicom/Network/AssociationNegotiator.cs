@@ -9,7 +9,11 @@ internal static class AssociationNegotiator
     public enum Condition { Normal, OverLimit, ShuttingDown }
 
     public static DicomPdu Negotiate(AssociateRequestPdu rq, DicomServerOptions options, DimseServiceRegistry registry, IServiceProvider services,
-        Condition condition)
+        Condition condition, DimseServiceRights rights = DimseServiceRights.All) =>
+        (DicomPdu?)Check(rq, options, condition) ?? Answer(rq, options, registry, services, rights);
+
+    /// <summary>The association-level rejection, if any (before any application policy is asked).</summary>
+    public static AssociateRejectPdu? Check(AssociateRequestPdu rq, DicomServerOptions options, Condition condition)
     {
         if (condition == Condition.OverLimit)
             return new AssociateRejectPdu(DicomRejectResult.Transient, DicomRejectSource.ServiceProviderPresentation, DicomRejectReason.LocalLimitExceeded);
@@ -23,15 +27,45 @@ internal static class AssociationNegotiator
             return new AssociateRejectPdu(DicomRejectResult.Permanent, DicomRejectSource.ServiceUser, DicomRejectReason.CalledAETitleNotRecognized);
         if (options.AllowedCallingAETitles.Length > 0 && !options.AllowedCallingAETitles.Any(t => t.Trim() == rq.CallingAE))
             return new AssociateRejectPdu(DicomRejectResult.Permanent, DicomRejectSource.ServiceUser, DicomRejectReason.CallingAETitleNotRecognized);
+        return null;
+    }
+
+    /// <summary>
+    /// Whether a service may be offered under <paramref name="rights"/>: Verification always; Storage, Q/R FIND, MOVE, GET by
+    /// their right; anything else (N-services) only with every right.
+    /// </summary>
+    internal static bool Permits(DimseService service, DimseServiceRights rights)
+    {
+        foreach (var field in service.RequestCommandFields)
+        {
+            var needed = field switch
+            {
+                DimseCommandField.CEchoRequest => DimseServiceRights.None,
+                DimseCommandField.CStoreRequest => DimseServiceRights.Store,
+                DimseCommandField.CFindRequest => DimseServiceRights.Find,
+                DimseCommandField.CMoveRequest => DimseServiceRights.Move,
+                DimseCommandField.CGetRequest => DimseServiceRights.Get,
+                _ => DimseServiceRights.All,
+            };
+            if ((rights & needed) != needed) return false;
+        }
+        return true;
+    }
+
+    /// <summary>The A-ASSOCIATE-AC: one result per presentation context, offering only the services <paramref name="rights"/> permits.</summary>
+    public static AssociateAcceptPdu Answer(AssociateRequestPdu rq, DicomServerOptions options, DimseServiceRegistry registry, IServiceProvider services,
+        DimseServiceRights rights)
+    {
+        var permitted = registry.Services.Where(s => Permits(s, rights)).ToList();
 
         // Abstract syntax -> may compressed syntaxes be accepted as they are?
         var offered = new Dictionary<string, bool>(StringComparer.Ordinal);
-        foreach (var service in registry.Services)
+        foreach (var service in permitted)
             foreach (var uid in service.GetAbstractSyntaxes(services))
                 offered[uid] = (offered.TryGetValue(uid, out var enc) && enc) || service.AcceptsEncapsulatedTransferSyntaxes;
 
         // C-GET: storage contexts in which the requestor takes the SCP role, for sub-operations sent back to it.
-        if (registry.Services.Any(s => s.UsesStorageSubOperations && s.GetAbstractSyntaxes(services).Any()))
+        if (permitted.Any(s => s.UsesStorageSubOperations && s.GetAbstractSyntaxes(services).Any()))
         {
             var storage = options.EffectiveStorageSopClasses.ToHashSet(StringComparer.Ordinal);
             foreach (var role in rq.UserInformation.RoleSelections)

@@ -135,8 +135,8 @@ public sealed class DicomServer(DicomServerOptions options, IServiceProvider ser
                 _associations[association.Id] = association;
                 try
                 {
-                    await association.RunAcceptorAsync((rq, a, _) => ValueTask.FromResult(AssociationNegotiator.Negotiate(rq, _options, _registry,
-                        a.Services, _stopping.IsCancellationRequested ? AssociationNegotiator.Condition.ShuttingDown : condition))).ConfigureAwait(false);
+                    await association.RunAcceptorAsync((rq, a, ct) => NegotiateAsync(rq, a,
+                        _stopping.IsCancellationRequested ? AssociationNegotiator.Condition.ShuttingDown : condition, ct)).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -157,6 +157,30 @@ public sealed class DicomServer(DicomServerOptions options, IServiceProvider ser
         {
             Interlocked.Decrement(ref _connections);
         }
+    }
+
+    /// <summary>
+    /// Association-level checks first (limits, AE titles); then the application's <see cref="IAssociationPolicy"/>, if any,
+    /// decides whether the peer may associate and which services it may use.
+    /// </summary>
+    private async ValueTask<DicomPdu> NegotiateAsync(AssociateRequestPdu rq, DicomAssociation a, AssociationNegotiator.Condition condition,
+        CancellationToken ct)
+    {
+        if (AssociationNegotiator.Check(rq, _options, condition) is { } reject) return reject;
+        var rights = DimseServiceRights.All;
+        if (a.Services.GetService(typeof(IAssociationPolicy)) is IAssociationPolicy policy)
+        {
+            var decision = await policy.EvaluateAsync(new AssociationRequestInfo(a.CallingAE, a.CalledAE, a.RemoteEndPoint as IPEndPoint), ct)
+                .ConfigureAwait(false);
+            if (!decision.Accepted)
+            {
+                _log.LogWarning("Association #{Id} from {Remote} {Calling}->{Called} rejected by policy: {Reason}", a.Id, a.RemoteEndPoint,
+                    a.CallingAE, a.CalledAE, decision.Reason);
+                return new AssociateRejectPdu(DicomRejectResult.Permanent, DicomRejectSource.ServiceUser, DicomRejectReason.CallingAETitleNotRecognized);
+            }
+            rights = decision.Rights;
+        }
+        return AssociationNegotiator.Answer(rq, _options, _registry, a.Services, rights);
     }
 
     private static EndPoint? SafeRemote(Socket s)

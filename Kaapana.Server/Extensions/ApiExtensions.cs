@@ -17,6 +17,8 @@ public static class ApiExtensions
         app.MapUploadsApi();
         app.MapArchiveApi();
         app.MapRemoteNodesApi();
+        app.MapDicomAccessApi();
+        app.MapAuditApi();
         app.MapOpenApi();
         return app;
     }

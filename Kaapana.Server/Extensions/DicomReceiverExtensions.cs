@@ -1,3 +1,4 @@
+using Kaapana.Core.Access.Dicom;
 using Kaapana.Core.Archive.Dicom;
 using Kaapana.Core.Archive.Import;
 using Kaapana.Core.Archive.Query;
@@ -19,6 +20,13 @@ public static class DicomReceiverExtensions
     {
         var services = builder.Services;
         services.Configure<DicomReceiverOptions>(builder.Configuration.GetSection(DicomReceiverOptions.SectionName));
+        // The DICOM door (Kaapana:Dicom:Access + rules in the index): who may associate, which services, which projects.
+        // Policy, handlers and the association's audit record share the association's scope.
+        services.Configure<DicomAccessOptions>(builder.Configuration.GetSection(DicomAccessOptions.SectionName));
+        services.AddSingleton<DicomAccessRules>();
+        services.AddSingleton<DicomProjectScopes>();
+        services.AddScoped<DicomAssociationAudit>();
+        services.AddScoped<IAssociationPolicy, DicomAccessPolicy>();
         // Handlers are resolved once per association, in a scope of their own.
         services.AddScoped<IStoreHandler, ArchiveStoreHandler>();
         services.TryAddSingleton<IndexSearch>(); // shared with QIDO-RS

@@ -1,3 +1,4 @@
+using Kaapana.Core.Access.Dicom;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Ingest;
 using Kaapana.Dicom.Network;
@@ -9,11 +10,21 @@ namespace Kaapana.Core.Archive.Dicom;
 /// C-STORE SCP into the archive: streams the data set of each C-STORE-RQ into <see cref="IIngestService"/> (which writes the
 /// Part 10 header in front of it) and answers only after ingest returned, i.e. once file and index row are durable. The
 /// project (and dataset) come from the receiving endpoint of the called AE title, resolved by the ingest pipeline.
+/// Stores are refused (0x0124 "not authorized") when the association's access decision did not grant Store: negotiation
+/// normally keeps such peers off storage contexts, but C-GET role selection can open them for the sub-operations.
 /// </summary>
-public sealed class ArchiveStoreHandler(IIngestService ingest, ILogger<ArchiveStoreHandler> logger) : IStoreHandler
+public sealed class ArchiveStoreHandler(IIngestService ingest, DicomAssociationAudit audit, ILogger<ArchiveStoreHandler> logger) : IStoreHandler
 {
     public async ValueTask<DicomStatus> StoreAsync(DicomStoreRequest request, CancellationToken ct)
     {
+        if ((audit.Rights & DimseServiceRights.Store) == 0)
+        {
+            logger.LogWarning("C-STORE {SopInstanceUid} from {CallingAE} to {CalledAE} refused: not granted by the DICOM access rules",
+                request.SopInstanceUid, request.CallingAE, request.CalledAE);
+            request.ErrorComment = "storage not granted to this AE title";
+            audit.Stored(null, success: false);
+            return DicomStatus.NotAuthorized;
+        }
         var context = new IngestContext
         {
             Source = IngestSource.Dimse,
@@ -25,6 +36,7 @@ public sealed class ArchiveStoreHandler(IIngestService ingest, ILogger<ArchiveSt
         var result = await ingest.IngestAsync(request.Dataset, context, ct).ConfigureAwait(false);
         var status = ToStatus(request.SopClassUid, result, out var comment);
         request.ErrorComment = comment;
+        audit.Stored(result.StudyInstanceUid, status.IsSuccess);
         if (!status.IsSuccess)
             logger.LogWarning("C-STORE {SopInstanceUid} from {CallingAE} to {CalledAE}: {Status} {Reason}",
                 request.SopInstanceUid, request.CallingAE, request.CalledAE, status, comment);

@@ -1,3 +1,5 @@
+using Kaapana.Core.Access.Dicom;
+using Kaapana.Core.Audit;
 using Kaapana.Core.Auth;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -31,6 +33,8 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
     public DbSet<Workflows.Triggers.TriggerRule> TriggerRules => Set<Workflows.Triggers.TriggerRule>();
     public DbSet<Workflows.Triggers.TriggerFiring> TriggerFirings => Set<Workflows.Triggers.TriggerFiring>();
     public DbSet<Kaapana.Core.Workflows.BuiltIn.DeidentificationKey> DeidentificationKeys => Set<Kaapana.Core.Workflows.BuiltIn.DeidentificationKey>();
+    public DbSet<DicomAccessRule> DicomAccessRules => Set<DicomAccessRule>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     // DICOM value lengths (PS3.5 6.2): UI 64, LO 64, SH 16, CS 16, PN 64 per group (3 groups), DA 8, TM 16, AE 16.
     private const int UI = 64, LO = 64, SH = 16, CS = 16, PN = 200, DA = 8, TM = 16, AE = 16;
@@ -171,6 +175,26 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
             e.HasIndex(x => x.AETitle).IsUnique();
             e.HasOne<Project>().WithMany().HasForeignKey(x => x.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<Dataset>().WithMany().HasForeignKey(x => x.DatasetId).OnDelete(DeleteBehavior.SetNull);
+        });
+
+        modelBuilder.Entity<DicomAccessRule>(r =>
+        {
+            r.Property(x => x.CalledAE).HasMaxLength(AE);
+            r.Property(x => x.CallingAE).HasMaxLength(AE);
+            r.Property(x => x.PeerAddress).HasMaxLength(64);
+            r.Property(x => x.Description).HasMaxLength(1000);
+        });
+
+        modelBuilder.Entity<AuditEntry>(a =>
+        {
+            a.Property(x => x.Actor).HasMaxLength(AuditEntry.ActorMaxLength);
+            a.Property(x => x.Action).HasMaxLength(AuditEntry.ActionMaxLength);
+            a.Property(x => x.Target).HasMaxLength(AuditEntry.TargetMaxLength);
+            a.Property(x => x.Outcome).HasMaxLength(AuditEntry.OutcomeMaxLength);
+            a.Property(x => x.SourceAddress).HasMaxLength(AuditEntry.SourceMaxLength);
+            a.HasIndex(x => x.At); // newest-first pages, time filters, the retention purge
+            a.HasIndex(x => new { x.Actor, x.At });
+            a.HasIndex(x => new { x.Action, x.At });
         });
 
         WorkflowModel.Configure(modelBuilder);

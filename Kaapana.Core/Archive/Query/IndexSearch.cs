@@ -140,8 +140,14 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
 
     /// <summary>One level of the index: its rows (with the levels above loaded), columns and candidate builder.</summary>
     private sealed record LevelSpec<T>(Func<KaapanaDbContext, IQueryable<T>> Source, List<Column> Columns, Column NameSearch,
-        Func<T, DicomDataset> Candidate, Func<T, long> IdOf) where T : class
+        Func<T, DicomDataset> Candidate, Func<T, long> IdOf, Func<KaapanaDbContext, int[], Expression<Func<T, bool>>> InProjects) where T : class
     {
+        /// <summary>The level's rows, restricted to <paramref name="projects"/> unless null.</summary>
+        public IQueryable<T> Rows(KaapanaDbContext db, int[]? projects) => projects is null ? Source(db) : Source(db).Where(InProjects(db, projects));
+
+        /// <summary>The candidate of a row; in a project scope without the counts (they cover the whole archive).</summary>
+        public Func<T, DicomDataset> CandidateIn(int[]? projects) => projects is null ? Candidate : e => WithoutCounts(Candidate(e));
+
         public Expression<Func<T, long>> Id { get; } = IdSelector();
 
         private static Expression<Func<T, long>> IdSelector()
@@ -152,21 +158,37 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
     }
 
     private static readonly LevelSpec<Patient> PatientLevel = new(db => db.Patients.AsNoTracking(),
-        ColumnsFrom((PatientColumns, null)), ColumnsFrom((PatientNameSearchColumn, null))[0], Candidate, p => p.Id);
+        ColumnsFrom((PatientColumns, null)), ColumnsFrom((PatientNameSearchColumn, null))[0], Candidate, p => p.Id,
+        (db, ids) => p => db.ProjectSeries.Any(ps => ids.Contains(ps.ProjectId) && ps.Series.Study.PatientId == p.Id));
 
     private static readonly LevelSpec<Study> StudyLevel = new(db => db.Studies.AsNoTracking().Include(s => s.Patient),
         ColumnsFrom((StudyColumns, null), (PatientColumns, P<Study, Patient>(s => s.Patient))),
-        ColumnsFrom((PatientNameSearchColumn, P<Study, Patient>(s => s.Patient)))[0], Candidate, s => s.Id);
+        ColumnsFrom((PatientNameSearchColumn, P<Study, Patient>(s => s.Patient)))[0], Candidate, s => s.Id,
+        (db, ids) => s => db.ProjectSeries.Any(ps => ids.Contains(ps.ProjectId) && ps.Series.StudyId == s.Id));
 
     private static readonly LevelSpec<Series> SeriesLevel = new(db => db.Series.AsNoTracking().Include(s => s.Study).ThenInclude(s => s.Patient),
         ColumnsFrom((SeriesColumns, null), (StudyColumns, P<Series, Study>(s => s.Study)), (PatientColumns, P<Series, Patient>(s => s.Study.Patient))),
-        ColumnsFrom((PatientNameSearchColumn, P<Series, Patient>(s => s.Study.Patient)))[0], Candidate, s => s.Id);
+        ColumnsFrom((PatientNameSearchColumn, P<Series, Patient>(s => s.Study.Patient)))[0], Candidate, s => s.Id,
+        (db, ids) => s => db.ProjectSeries.Any(ps => ids.Contains(ps.ProjectId) && ps.SeriesId == s.Id));
 
     private static readonly LevelSpec<Instance> InstanceLevel = new(
         db => db.Instances.AsNoTracking().Include(i => i.Series).ThenInclude(s => s.Study).ThenInclude(s => s.Patient),
         ColumnsFrom((InstanceColumns, null), (SeriesColumns, P<Instance, Series>(i => i.Series)), (StudyColumns, P<Instance, Study>(i => i.Series.Study)),
             (PatientColumns, P<Instance, Patient>(i => i.Series.Study.Patient))),
-        ColumnsFrom((PatientNameSearchColumn, P<Instance, Patient>(i => i.Series.Study.Patient)))[0], Candidate, i => i.Id);
+        ColumnsFrom((PatientNameSearchColumn, P<Instance, Patient>(i => i.Series.Study.Patient)))[0], Candidate, i => i.Id,
+        (db, ids) => i => db.ProjectSeries.Any(ps => ids.Contains(ps.ProjectId) && ps.SeriesId == i.SeriesId));
+
+    private static readonly DicomTag[] CountTags =
+    [
+        DicomTags.NumberOfPatientRelatedStudies, DicomTags.NumberOfPatientRelatedSeries, DicomTags.NumberOfPatientRelatedInstances,
+        DicomTags.NumberOfStudyRelatedSeries, DicomTags.NumberOfStudyRelatedInstances, DicomTags.NumberOfSeriesRelatedInstances,
+    ];
+
+    private static DicomDataset WithoutCounts(DicomDataset candidate)
+    {
+        foreach (var tag in CountTags) candidate.Remove(tag);
+        return candidate;
+    }
 
     // ------------------------------------------------------------------ search
 
@@ -196,18 +218,24 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
     }
 
     /// <summary>The instance rows matching <paramref name="query"/> as an IMAGE-level search (the instances C-MOVE and C-GET send).</summary>
-    public async IAsyncEnumerable<Instance> FindInstancesAsync(DicomQuery query, [EnumeratorCancellation] CancellationToken ct = default)
+    /// <param name="projectIds">Only instances of series in these projects; null: every project.</param>
+    public async IAsyncEnumerable<Instance> FindInstancesAsync(DicomQuery query, IReadOnlyCollection<int>? projectIds = null,
+        [EnumeratorCancellation] CancellationToken ct = default)
     {
         var plan = Plan.Create(query, fuzzy: false);
+        var scope = projectIds?.ToArray();
+        var candidate = InstanceLevel.CandidateIn(scope);
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
-        var source = Filter(InstanceLevel.Source(db), InstanceLevel, plan, out _).OrderBy(InstanceLevel.Id);
+        var source = Filter(InstanceLevel.Rows(db, scope), InstanceLevel, plan, out _).OrderBy(InstanceLevel.Id);
         await foreach (var i in source.AsAsyncEnumerable().WithCancellation(ct).ConfigureAwait(false))
-            if (plan.IsMatch(Candidate(i))) yield return i;
+            if (plan.IsMatch(candidate(i))) yield return i;
     }
 
     private async Task<IndexSearchResult> RunAsync<T>(LevelSpec<T> spec, Plan plan, IndexSearchOptions options, CancellationToken ct) where T : class
     {
-        if (options.Limit is not { } limit) return new IndexSearchResult(StreamAsync(spec, plan, options.Offset, ct), false, false);
+        var scope = options.ProjectIds?.ToArray();
+        var candidateOf = spec.CandidateIn(scope);
+        if (options.Limit is not { } limit) return new IndexSearchResult(StreamAsync(spec, plan, scope, options.Offset, ct), false, false);
 
         // The first pass keeps the first chunk of the page as candidates (a typical page is all of it, so no second query
         // runs) and only the ids of the matches after it; it stops at limit + 1 matches, so HasMore is known.
@@ -216,12 +244,12 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
         bool exact;
         await using (var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false))
         {
-            var source = Filter(spec.Source(db), spec, plan, out exact).OrderBy(spec.Id);
+            var source = Filter(spec.Rows(db, scope), spec, plan, out exact).OrderBy(spec.Id);
             if (exact)
             {
                 var rows = await Page(source, options.Offset, Math.Min(limit + 1, LoadChunk)).ToListAsync(ct).ConfigureAwait(false);
                 foreach (var e in rows)
-                    if (spec.Candidate(e) is var candidate && plan.IsMatch(candidate)) head.Add(candidate);
+                    if (candidateOf(e) is var candidate && plan.IsMatch(candidate)) head.Add(candidate);
                 if (rows.Count == LoadChunk && limit + 1 > LoadChunk)
                     ids = await Page(source.Select(spec.Id), options.Offset + LoadChunk, limit + 1 - LoadChunk).ToListAsync(ct).ConfigureAwait(false);
             }
@@ -230,7 +258,7 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
                 int skipped = 0;
                 await foreach (var e in source.AsAsyncEnumerable().WithCancellation(ct).ConfigureAwait(false))
                 {
-                    var candidate = spec.Candidate(e);
+                    var candidate = candidateOf(e);
                     if (!plan.IsMatch(candidate)) continue;
                     if (skipped < options.Offset)
                     {
@@ -249,14 +277,14 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
             if (ids.Count > 0) ids.RemoveAt(ids.Count - 1);
             else head.RemoveAt(head.Count - 1);
         }
-        return new IndexSearchResult(PageAsync(spec, plan, head, ids, ct), more, exact);
+        return new IndexSearchResult(PageAsync(spec, plan, scope, head, ids, ct), more, exact);
     }
 
-    private async IAsyncEnumerable<DicomDataset> PageAsync<T>(LevelSpec<T> spec, Plan plan, List<DicomDataset> head, List<long> ids,
+    private async IAsyncEnumerable<DicomDataset> PageAsync<T>(LevelSpec<T> spec, Plan plan, int[]? scope, List<DicomDataset> head, List<long> ids,
         [EnumeratorCancellation] CancellationToken ct) where T : class
     {
         foreach (var candidate in head) yield return candidate;
-        await foreach (var candidate in LoadAsync(spec, plan, ids, ct).ConfigureAwait(false)) yield return candidate;
+        await foreach (var candidate in LoadAsync(spec, plan, scope, ids, ct).ConfigureAwait(false)) yield return candidate;
     }
 
     /// <summary>Skip and Take with the counts as SQL parameters: constants would make every page size a new query to compile.</summary>
@@ -268,15 +296,16 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
             skipped.Expression, Parameter(take)));
     }
 
-    private async IAsyncEnumerable<DicomDataset> StreamAsync<T>(LevelSpec<T> spec, Plan plan, int offset, [EnumeratorCancellation] CancellationToken ct)
-        where T : class
+    private async IAsyncEnumerable<DicomDataset> StreamAsync<T>(LevelSpec<T> spec, Plan plan, int[]? scope, int offset,
+        [EnumeratorCancellation] CancellationToken ct) where T : class
     {
+        var candidateOf = spec.CandidateIn(scope);
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
-        var source = Filter(spec.Source(db), spec, plan, out _).OrderBy(spec.Id);
+        var source = Filter(spec.Rows(db, scope), spec, plan, out _).OrderBy(spec.Id);
         int skipped = 0;
         await foreach (var e in source.AsAsyncEnumerable().WithCancellation(ct).ConfigureAwait(false))
         {
-            var candidate = spec.Candidate(e);
+            var candidate = candidateOf(e);
             if (!plan.IsMatch(candidate)) continue;
             if (skipped < offset)
             {
@@ -292,10 +321,11 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
     /// longer match are left out. A chunk is read as the id range it spans under the query's own SQL filter, so the SQL has
     /// one shape (compiled once) and SQLite walks the primary key; rows in the range that are not in the chunk are skipped.
     /// </summary>
-    private async IAsyncEnumerable<DicomDataset> LoadAsync<T>(LevelSpec<T> spec, Plan plan, List<long> ids, [EnumeratorCancellation] CancellationToken ct)
-        where T : class
+    private async IAsyncEnumerable<DicomDataset> LoadAsync<T>(LevelSpec<T> spec, Plan plan, int[]? scope, List<long> ids,
+        [EnumeratorCancellation] CancellationToken ct) where T : class
     {
         if (ids.Count == 0) yield break;
+        var candidateOf = spec.CandidateIn(scope);
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
         var id = spec.Id.Body;
         for (int at = 0; at < ids.Count; at += LoadChunk)
@@ -303,9 +333,9 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
             var chunk = ids.GetRange(at, Math.Min(LoadChunk, ids.Count - at));
             var wanted = chunk.ToHashSet();
             var range = Expression.AndAlso(Expression.GreaterThanOrEqual(id, Parameter(chunk[0])), Expression.LessThanOrEqual(id, Parameter(chunk[^1])));
-            var rows = Filter(spec.Source(db), spec, plan, out _).Where(Expression.Lambda<Func<T, bool>>(range, spec.Id.Parameters[0])).OrderBy(spec.Id);
+            var rows = Filter(spec.Rows(db, scope), spec, plan, out _).Where(Expression.Lambda<Func<T, bool>>(range, spec.Id.Parameters[0])).OrderBy(spec.Id);
             await foreach (var e in rows.AsAsyncEnumerable().WithCancellation(ct).ConfigureAwait(false))
-                if (wanted.Contains(spec.IdOf(e)) && spec.Candidate(e) is var candidate && plan.IsMatch(candidate)) yield return candidate;
+                if (wanted.Contains(spec.IdOf(e)) && candidateOf(e) is var candidate && plan.IsMatch(candidate)) yield return candidate;
         }
     }
 

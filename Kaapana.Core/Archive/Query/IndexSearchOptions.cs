@@ -17,4 +17,11 @@ public sealed record IndexSearchOptions
     /// <c>Doe^John</c>, <c>mull</c> finds <c>Müller^Hans</c>). <c>*</c> and <c>?</c> inside a word keep their wildcard meaning.
     /// </summary>
     public bool FuzzyPersonNames { get; init; }
+
+    /// <summary>
+    /// Only entities with data in these projects (a patient or study with a series in one of them, such a series, its
+    /// instances); null: every project. Scoped answers leave out the related-entity counts (Number of Study Related
+    /// Instances and the like): they count the whole archive and would tell about data outside the scope.
+    /// </summary>
+    public IReadOnlyCollection<int>? ProjectIds { get; init; }
 }

@@ -17,6 +17,50 @@ namespace Kaapana.Core.Archive.Index.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Kaapana.Core.Access.Dicom.DicomAccessRule", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("AllowFind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("AllowGet")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("AllowMove")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("AllowStore")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CalledAE")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CallingAE")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PeerAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DicomAccessRules");
+                });
+
             modelBuilder.Entity("Kaapana.Core.Archive.Index.Algorithm", b =>
                 {
                     b.Property<int>("Id")
@@ -799,6 +843,52 @@ namespace Kaapana.Core.Archive.Index.Migrations
                     b.HasIndex("TriggerRuleId");
 
                     b.ToTable("WorkflowRuns", (string)null);
+                });
+
+            modelBuilder.Entity("Kaapana.Core.Audit.AuditEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Details")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SourceAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Target")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.HasIndex("Action", "At");
+
+                    b.HasIndex("Actor", "At");
+
+                    b.ToTable("AuditEntries");
                 });
 
             modelBuilder.Entity("Kaapana.Core.Auth.KaapanaUser", b =>

@@ -1,0 +1,31 @@
+namespace Kaapana.Core.Audit;
+
+/// <summary>
+/// What a caller hands to <see cref="IAuditTrail.Record"/>. <paramref name="Details"/> is serialised to JSON by the writer
+/// (any object, e.g. an anonymous one); <paramref name="At"/> defaults to the moment of recording.
+/// </summary>
+public sealed record AuditEvent(string Actor, string Action, string? Target, string Outcome, string? SourceAddress = null, object? Details = null,
+    DateTime? At = null);
+
+/// <summary>Action names of the audit trail. Others (sign-ins, downloads, runs) add theirs here.</summary>
+public static class AuditActions
+{
+    public const string DicomAssociationAccepted = "dicom.association.accepted";
+    public const string DicomAssociationRejected = "dicom.association.rejected";
+    public const string DicomStore = "dicom.store";
+    public const string DicomFind = "dicom.find";
+    public const string DicomMove = "dicom.move";
+    public const string DicomGet = "dicom.get";
+    public const string DicomAccessRuleAdded = "dicom-access.rule.added";
+    public const string DicomAccessRuleChanged = "dicom-access.rule.changed";
+    public const string DicomAccessRuleDeleted = "dicom-access.rule.deleted";
+    public const string AuditPurged = "audit.purged";
+}
+
+public static class AuditOutcomes
+{
+    public const string Success = "success";
+    public const string Partial = "partial";
+    public const string Denied = "denied";
+    public const string Failure = "failure";
+}
