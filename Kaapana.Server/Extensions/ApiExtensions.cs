@@ -17,6 +17,7 @@ public static class ApiExtensions
         app.MapUploadsApi();
         app.MapArchiveApi();
         app.MapRemoteNodesApi();
+        app.MapEndpointsApi();
         app.MapOpenApi();
         return app;
     }

@@ -20,6 +20,7 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
     public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
     public DbSet<DatasetVersionItem> DatasetVersionItems => Set<DatasetVersionItem>();
     public DbSet<ReceivingEndpoint> ReceivingEndpoints => Set<ReceivingEndpoint>();
+    public DbSet<Dicom.RemoteNode> RemoteNodes => Set<Dicom.RemoteNode>();
     public DbSet<Algorithm> Algorithms => Set<Algorithm>();
     public DbSet<WorkflowRun> WorkflowRuns => Set<WorkflowRun>();
     public DbSet<RunItem> RunItems => Set<RunItem>();
@@ -163,6 +164,14 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
             e.HasIndex(x => x.AETitle).IsUnique();
             e.HasOne<Project>().WithMany().HasForeignKey(x => x.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<Dataset>().WithMany().HasForeignKey(x => x.DatasetId).OnDelete(DeleteBehavior.SetNull);
+        });
+
+        modelBuilder.Entity<Dicom.RemoteNode>(n =>
+        {
+            n.Property(x => x.AETitle).HasMaxLength(AE);
+            n.Property(x => x.Host).HasMaxLength(253);
+            n.Property(x => x.Description).HasMaxLength(4000);
+            n.HasIndex(x => x.AETitle).IsUnique();
         });
 
         WorkflowModel.Configure(modelBuilder);
