@@ -6,7 +6,7 @@ namespace Kaapana.Server.Apis;
 
 /// <summary>
 /// <c>/api/endpoints</c>: receiving endpoints (called AE title → project, optional dataset). A change is answered by the DICOM
-/// receiver from the next association on. Projects and datasets are given by name, as elsewhere in <c>/api</c>.
+/// receiver from the next association on. Projects and datasets are given by name, as elsewhere in <c>/api</c>. Admins only.
 /// </summary>
 public static class EndpointsApi
 {
@@ -15,7 +15,7 @@ public static class EndpointsApi
 
     public static IEndpointRouteBuilder MapEndpointsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/endpoints").WithTags("Receiving endpoints");
+        var api = app.MapGroup("/api/endpoints").WithTags("Receiving endpoints").RequireAuthorization(Auth.AuthExtensions.AdminPolicy);
         api.MapGet("", ListEndpoints);
         api.MapPost("", AddEndpoint);
         api.MapPut("/{ae}", UpdateEndpoint);

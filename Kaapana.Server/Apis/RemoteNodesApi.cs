@@ -32,7 +32,8 @@ public static class RemoteNodesApi
         api.MapPost("/{ae}/import", Import);
         api.MapPost("/{ae}/send", Send);
 
-        var admin = app.MapGroup("/api/remote-nodes").WithTags("Remote nodes");
+        // Managing nodes (and probing them) is an admin task; using them (/api/nodes/{ae}/...) is not.
+        var admin = app.MapGroup("/api/remote-nodes").WithTags("Remote nodes").RequireAuthorization(Auth.AuthExtensions.AdminPolicy);
         admin.MapGet("", ListNodeDetails);
         admin.MapPost("", AddNode);
         admin.MapGet("/{id:int}", GetNode);

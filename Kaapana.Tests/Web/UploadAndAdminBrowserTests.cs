@@ -66,7 +66,7 @@ public sealed class UploadAndAdminBrowserTests
             var baseUrl = server.BaseAddress.ToString().TrimEnd('/');
             try
             {
-                using (var probe = server.CreateClient()) if ((await probe.GetAsync("/signin")).StatusCode != System.Net.HttpStatusCode.NotFound) await BrowserSignIn.AsAdminAsync(page, server.BaseAddress); // TEMP until sign-in lands
+                await BrowserSignIn.AsAdminAsync(page, server.BaseAddress);
 
                 // First run: the exact storescu line for this server, the upload link, and demo data.
                 await OpenAsync(page, baseUrl + "/");
