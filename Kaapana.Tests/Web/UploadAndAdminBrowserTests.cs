@@ -100,6 +100,20 @@ public sealed class UploadAndAdminBrowserTests
                 Assert.False(string.IsNullOrWhiteSpace(await rejected.Locator("[data-testid=upload-reason]").TextContentAsync()));
                 await Assertions.Expect(page.Locator("[data-testid=upload-accepted]")).ToHaveTextAsync("2 accepted");
                 await Assertions.Expect(page.Locator("[data-testid=upload-rejected]")).ToHaveTextAsync("1 rejected");
+                // A file dropped on the zone (a synthetic drop: Chromium gives no directory entries for it, so the plain file list is used).
+                var dropped = Convert.ToBase64String(TestInstances.Create(new TestInstances.Spec("PAT-UP", "Upload^Drop", TestInstances.NewUid(), TestInstances.NewUid(), TestInstances.NewUid())));
+                await page.EvaluateAsync("""
+                    b64 => {
+                        const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+                        const dt = new DataTransfer();
+                        dt.items.add(new File([bytes], 'dropped.dcm', { type: 'application/dicom' }));
+                        document.querySelector('[data-testid=drop-zone]').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+                    }
+                    """, dropped);
+                await Assertions.Expect(page.Locator("[data-testid=upload-item][data-name='dropped.dcm'] [data-testid=upload-result][data-status=stored]"))
+                    .ToHaveCountAsync(1, new() { Timeout = 30000 });
+                await Assertions.Expect(page.Locator("[data-testid=upload-accepted]")).ToHaveTextAsync("3 accepted");
+                await page.WaitForTimeoutAsync(500); // the overall bar's CSS transition, for the screenshot only
                 await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "3-upload.png"), FullPage = true });
 
                 // Remote nodes: add the live storescp through the form, then "Test".
@@ -129,7 +143,7 @@ public sealed class UploadAndAdminBrowserTests
                 await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "5-admin-endpoints.png") });
 
                 await OpenAsync(page, baseUrl + "/admin/projects");
-                await Assertions.Expect(page.Locator("[data-testid=project-row][data-name=default] [data-testid=project-series]")).ToHaveTextAsync("8");
+                await Assertions.Expect(page.Locator("[data-testid=project-row][data-name=default] [data-testid=project-series]")).ToHaveTextAsync("9");
                 await page.Locator("#project-name").FillAsync("web-made");
                 await page.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
                 await Assertions.Expect(page.Locator("[data-testid=project-row][data-name=web-made]")).ToHaveCountAsync(1);
