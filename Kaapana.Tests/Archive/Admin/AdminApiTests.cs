@@ -110,6 +110,12 @@ public sealed class AdminApiTests(AdminServerFixture fx, Xunit.Abstractions.ITes
     public async Task Remote_nodes_crud_echo_test_against_storescp_and_a_dead_port_and_cmove_to_a_node_from_the_index()
     {
         using var http = fx.Server.CreateClient();
+        using (var anonymous = TestCredentials.Anonymous(fx.Server.BaseAddress))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/remote-nodes")).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync("/api/remote-nodes", new { aeTitle = "X", host = "h", port = 1 })).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.DeleteAsync("/api/endpoints/KAAPANA")).StatusCode);
+        }
         int livePort = KaapanaServer.FreePort(), deadPort = KaapanaServer.FreePort();
         var received = Directory.CreateTempSubdirectory("kaapana-admin-scp-").FullName;
         var scpOutput = new System.Text.StringBuilder();
