@@ -113,6 +113,14 @@ public sealed class UploadAndAdminBrowserTests
                 await Assertions.Expect(page.Locator("[data-testid=upload-item][data-name='dropped.dcm'] [data-testid=upload-result][data-status=stored]"))
                     .ToHaveCountAsync(1, new() { Timeout = 30000 });
                 await Assertions.Expect(page.Locator("[data-testid=upload-accepted]")).ToHaveTextAsync("3 accepted");
+                // A folder through the folder input (webkitdirectory): every file inside, sub-folders included.
+                var folder = Directory.CreateDirectory(Path.Combine(root.FullName, "folder", "sub"));
+                string folderStudy = TestInstances.NewUid(), folderSeries = TestInstances.NewUid();
+                await File.WriteAllBytesAsync(Path.Combine(folder.Parent!.FullName, "f1.dcm"), TestInstances.Create(new TestInstances.Spec("PAT-UP", "Upload^Folder", folderStudy, folderSeries, TestInstances.NewUid(), InstanceNumber: 1)));
+                await File.WriteAllBytesAsync(Path.Combine(folder.FullName, "f2.dcm"), TestInstances.Create(new TestInstances.Spec("PAT-UP", "Upload^Folder", folderStudy, folderSeries, TestInstances.NewUid(), InstanceNumber: 2)));
+                await page.Locator("#upload-folder").SetInputFilesAsync(folder.Parent!.FullName);
+                await Assertions.Expect(page.Locator("[data-testid=upload-accepted]")).ToHaveTextAsync("5 accepted", new() { Timeout = 30000 });
+                await Assertions.Expect(page.Locator("[data-testid=upload-item][data-name='folder/sub/f2.dcm']")).ToHaveCountAsync(1);
                 await page.WaitForTimeoutAsync(500); // the overall bar's CSS transition, for the screenshot only
                 await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "3-upload.png"), FullPage = true });
 
@@ -122,8 +130,23 @@ public sealed class UploadAndAdminBrowserTests
                 await page.Locator("#node-host").FillAsync("127.0.0.1");
                 await page.Locator("#node-port").FillAsync(scpPort.ToString(CultureInfo.InvariantCulture));
                 await page.Locator("#node-port").BlurAsync();
-                await page.GetByRole(AriaRole.Button, new() { Name = "Add node" }).ClickAsync();
                 var row = page.Locator("[data-testid=node-row][data-ae=LIVESCP]");
+                await page.GetByRole(AriaRole.Button, new() { Name = "Add node" }).ClickAsync();
+                if (!await row.IsVisibleAsync())
+                {
+                    try
+                    {
+                        await row.WaitForAsync(new() { Timeout = 10000 });
+                    }
+                    catch (TimeoutException)
+                    {
+                        // Seen once in six runs at load average ~60: the click was lost ("exception invoking 'DispatchEventAsync'" in the
+                        // browser log), most likely racing the re-render the port field's change caused. A user clicks again; the test
+                        // does so once, and only when the form shows no validation error.
+                        Assert.Equal(0, await page.Locator("[data-testid=form-error]").CountAsync());
+                        await page.GetByRole(AriaRole.Button, new() { Name = "Add node" }).ClickAsync();
+                    }
+                }
                 await Assertions.Expect(row).ToHaveCountAsync(1);
                 await row.GetByRole(AriaRole.Button, new() { Name = "Test LIVESCP" }).ClickAsync();
                 var echo = row.Locator("[data-testid=echo-result]");
@@ -143,7 +166,7 @@ public sealed class UploadAndAdminBrowserTests
                 await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "5-admin-endpoints.png") });
 
                 await OpenAsync(page, baseUrl + "/admin/projects");
-                await Assertions.Expect(page.Locator("[data-testid=project-row][data-name=default] [data-testid=project-series]")).ToHaveTextAsync("9");
+                await Assertions.Expect(page.Locator("[data-testid=project-row][data-name=default] [data-testid=project-series]")).ToHaveTextAsync("10");
                 await page.Locator("#project-name").FillAsync("web-made");
                 await page.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
                 await Assertions.Expect(page.Locator("[data-testid=project-row][data-name=web-made]")).ToHaveCountAsync(1);
