@@ -1,3 +1,4 @@
+using Kaapana.Core.Archive.Dicom;
 using Kaapana.Core.Archive.Import;
 using Kaapana.Dicom;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -6,12 +7,16 @@ using Microsoft.AspNetCore.Mvc;
 namespace Kaapana.Server.Apis;
 
 /// <summary>
-/// REST API over the remote DICOM nodes (<c>Kaapana:Dicom:RemoteNodes</c>): list, C-ECHO, study search (C-FIND), import of a
-/// study into a project (C-MOVE to this server), sending an archived series (C-STORE). Network failures answer 502.
+/// REST API over the remote DICOM nodes (<see cref="IRemoteNodeDirectory"/>: <c>Kaapana:Dicom:RemoteNodes</c> plus those in the
+/// index). <c>/api/remote-nodes</c>: list, add, edit, delete (nodes from configuration are read-only), C-ECHO test with the
+/// round-trip time. <c>/api/nodes/{ae}</c>: C-ECHO, study search (C-FIND), import of a study into a project (C-MOVE to this
+/// server), sending an archived series (C-STORE). Network failures answer 502.
 /// </summary>
 public static class RemoteNodesApi
 {
     public sealed record RemoteNodeDto(string AETitle, string Host, int Port);
+    public sealed record RemoteNodeDetailDto(int? Id, string AETitle, string Host, int Port, string? Description, bool FromConfiguration);
+    public sealed record RemoteNodeRequest(string? AETitle, string? Host, int? Port, string? Description);
     public sealed record EchoDto(string AETitle, string Status, bool Succeeded);
     public sealed record StudyQuery(string? PatientID, string? PatientName, string? StudyDateFrom, string? StudyDateTo, string? AccessionNumber,
         string? Modality, string? StudyInstanceUID);
@@ -26,24 +31,87 @@ public static class RemoteNodesApi
         api.MapGet("/{ae}/studies", FindStudies);
         api.MapPost("/{ae}/import", Import);
         api.MapPost("/{ae}/send", Send);
+
+        // Managing nodes (and probing them) is an admin task; using them (/api/nodes/{ae}/...) is not.
+        var admin = app.MapGroup("/api/remote-nodes").WithTags("Remote nodes").RequireAuthorization(Auth.AuthExtensions.AdminPolicy);
+        admin.MapGet("", ListNodeDetails);
+        admin.MapPost("", AddNode);
+        admin.MapGet("/{id:int}", GetNode);
+        admin.MapPut("/{id:int}", UpdateNode);
+        admin.MapDelete("/{id:int}", DeleteNode);
+        admin.MapPost("/{id:int}/echo", TestNode);
+        admin.MapPost("/by-ae/{ae}/echo", TestNodeByAE);
         return app;
     }
 
-    private static ProblemDetails UnknownNode(string ae) => new() { Title = $"No remote node '{ae}' (Kaapana:Dicom:RemoteNodes).", Status = 404 };
+    private static ProblemDetails UnknownNode(string ae) => new() { Title = $"No remote node '{ae}'.", Status = 404 };
+
+    private static RemoteNodeDetailDto ToDto(RemoteNodeEntry n) => new(n.Id, n.AETitle, n.Host, n.Port, n.Description, n.FromConfiguration);
+
+    private static RemoteNodeInput ToInput(RemoteNodeRequest r) => new(r.AETitle, r.Host, r.Port ?? 104, r.Description);
+
+    public static async Task<Ok<List<RemoteNodeDetailDto>>> ListNodeDetails(IRemoteNodeDirectory nodes, CancellationToken ct) =>
+        TypedResults.Ok((await nodes.ListAsync(ct)).Select(ToDto).ToList());
+
+    public static async Task<Results<Ok<RemoteNodeDetailDto>, NotFound<ProblemDetails>>> GetNode(int id, IRemoteNodeDirectory nodes, CancellationToken ct) =>
+        await nodes.GetAsync(id, ct) is { } n ? TypedResults.Ok(ToDto(n)) : TypedResults.NotFound(new ProblemDetails { Title = $"No remote node {id}.", Status = 404 });
+
+    public static async Task<Results<Created<RemoteNodeDetailDto>, BadRequest<ProblemDetails>>> AddNode(
+        RemoteNodeRequest request, IRemoteNodeDirectory nodes, CancellationToken ct)
+    {
+        try
+        {
+            var n = await nodes.AddAsync(ToInput(request), ct);
+            return TypedResults.Created($"/api/remote-nodes/{n.Id}", ToDto(n));
+        }
+        catch (RemoteNodeValidationException ex)
+        {
+            return TypedResults.BadRequest(new ProblemDetails { Title = ex.Message, Status = 400 });
+        }
+    }
+
+    public static async Task<Results<Ok<RemoteNodeDetailDto>, NotFound<ProblemDetails>, BadRequest<ProblemDetails>>> UpdateNode(
+        int id, RemoteNodeRequest request, IRemoteNodeDirectory nodes, CancellationToken ct)
+    {
+        try
+        {
+            return await nodes.UpdateAsync(id, ToInput(request), ct) is { } n
+                ? TypedResults.Ok(ToDto(n))
+                : TypedResults.NotFound(new ProblemDetails { Title = $"No remote node {id} in the index (nodes from configuration are read-only).", Status = 404 });
+        }
+        catch (RemoteNodeValidationException ex)
+        {
+            return TypedResults.BadRequest(new ProblemDetails { Title = ex.Message, Status = 400 });
+        }
+    }
+
+    public static async Task<Results<NoContent, NotFound<ProblemDetails>>> DeleteNode(int id, IRemoteNodeDirectory nodes, CancellationToken ct) =>
+        await nodes.DeleteAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound(new ProblemDetails { Title = $"No remote node {id}.", Status = 404 });
+
+    /// <summary>The admin page's "Test": 200 with <c>succeeded</c> false (and the error) when the node does not answer; the test itself worked.</summary>
+    public static async Task<Results<Ok<RemoteNodeEchoResult>, NotFound<ProblemDetails>>> TestNode(int id, IRemoteNodeDirectory nodes, RemoteNodeEcho echo,
+        CancellationToken ct) =>
+        await nodes.GetAsync(id, ct) is { } n ? TypedResults.Ok(await echo.EchoAsync(n, ct)) : TypedResults.NotFound(new ProblemDetails { Title = $"No remote node {id}.", Status = 404 });
+
+    /// <summary>As <see cref="TestNode"/>, by AE title (nodes from configuration have no id).</summary>
+    public static async Task<Results<Ok<RemoteNodeEchoResult>, NotFound<ProblemDetails>>> TestNodeByAE(string ae, IRemoteNodeDirectory nodes, RemoteNodeEcho echo,
+        CancellationToken ct) =>
+        await nodes.FindAsync(ae, ct) is { } n ? TypedResults.Ok(await echo.EchoAsync(n, ct)) : TypedResults.NotFound(UnknownNode(ae));
 
     private static ProblemDetails Unreachable(string ae, DicomException ex) =>
         new() { Title = $"Remote node '{ae}' failed.", Detail = ex.Message, Status = StatusCodes.Status502BadGateway };
 
-    public static Ok<List<RemoteNodeDto>> ListNodes(IRemoteImportService remote) =>
-        TypedResults.Ok(remote.Nodes.Select(n => new RemoteNodeDto(n.AETitle.Trim(), n.Host, n.Port)).ToList());
+    public static async Task<Ok<List<RemoteNodeDto>>> ListNodes(IRemoteNodeDirectory nodes, CancellationToken ct) =>
+        TypedResults.Ok((await nodes.ListAsync(ct)).Select(n => new RemoteNodeDto(n.AETitle, n.Host, n.Port)).ToList());
 
-    public static async Task<Results<Ok<EchoDto>, NotFound<ProblemDetails>, ProblemHttpResult>> Echo(string ae, IRemoteImportService remote, CancellationToken ct)
+    public static async Task<Results<Ok<EchoDto>, NotFound<ProblemDetails>, ProblemHttpResult>> Echo(string ae, IRemoteImportService remote, IRemoteNodeDirectory nodes, CancellationToken ct)
     {
-        if (remote.FindNode(ae) is not { } node) return TypedResults.NotFound(UnknownNode(ae));
+        if (await nodes.FindAsync(ae, ct) is not { } entry) return TypedResults.NotFound(UnknownNode(ae));
+        var node = entry.ToOptions();
         try
         {
             var status = await remote.EchoAsync(node, ct);
-            return TypedResults.Ok(new EchoDto(node.AETitle.Trim(), status.ToString(), status.IsSuccess));
+            return TypedResults.Ok(new EchoDto(entry.AETitle, status.ToString(), status.IsSuccess));
         }
         catch (DicomException ex)
         {
@@ -52,9 +120,10 @@ public static class RemoteNodesApi
     }
 
     public static async Task<Results<Ok<IReadOnlyList<RemoteStudy>>, NotFound<ProblemDetails>, ProblemHttpResult>> FindStudies(
-        string ae, [AsParameters] StudyQuery query, IRemoteImportService remote, CancellationToken ct)
+        string ae, [AsParameters] StudyQuery query, IRemoteImportService remote, IRemoteNodeDirectory nodes, CancellationToken ct)
     {
-        if (remote.FindNode(ae) is not { } node) return TypedResults.NotFound(UnknownNode(ae));
+        if (await nodes.FindAsync(ae, ct) is not { } entry) return TypedResults.NotFound(UnknownNode(ae));
+        var node = entry.ToOptions();
         try
         {
             return TypedResults.Ok(await remote.FindStudiesAsync(node, new RemoteStudyFilter
@@ -75,9 +144,10 @@ public static class RemoteNodesApi
     }
 
     public static async Task<Results<Ok<RemoteImportResult>, NotFound<ProblemDetails>, BadRequest<ProblemDetails>, ProblemHttpResult>> Import(
-        string ae, ImportRequest request, IRemoteImportService remote, CancellationToken ct)
+        string ae, ImportRequest request, IRemoteImportService remote, IRemoteNodeDirectory nodes, CancellationToken ct)
     {
-        if (remote.FindNode(ae) is not { } node) return TypedResults.NotFound(UnknownNode(ae));
+        if (await nodes.FindAsync(ae, ct) is not { } entry) return TypedResults.NotFound(UnknownNode(ae));
+        var node = entry.ToOptions();
         if (string.IsNullOrWhiteSpace(request.StudyInstanceUID) || string.IsNullOrWhiteSpace(request.Project))
             return TypedResults.BadRequest(new ProblemDetails { Title = "studyInstanceUID and project are required." });
         try
@@ -95,9 +165,10 @@ public static class RemoteNodesApi
     }
 
     public static async Task<Results<Ok<RemoteSendResult>, NotFound<ProblemDetails>, BadRequest<ProblemDetails>, ProblemHttpResult>> Send(
-        string ae, SendRequest request, IRemoteImportService remote, CancellationToken ct)
+        string ae, SendRequest request, IRemoteImportService remote, IRemoteNodeDirectory nodes, CancellationToken ct)
     {
-        if (remote.FindNode(ae) is not { } node) return TypedResults.NotFound(UnknownNode(ae));
+        if (await nodes.FindAsync(ae, ct) is not { } entry) return TypedResults.NotFound(UnknownNode(ae));
+        var node = entry.ToOptions();
         if (string.IsNullOrWhiteSpace(request.SeriesInstanceUID))
             return TypedResults.BadRequest(new ProblemDetails { Title = "seriesInstanceUID is required." });
         try

@@ -19,6 +19,7 @@ public static class ApiExtensions
         app.MapRemoteNodesApi();
         app.MapDicomAccessApi();
         app.MapAuditApi();
+        app.MapEndpointsApi();
         app.MapOpenApi();
         return app;
     }

@@ -26,6 +26,7 @@ public static class ArchiveExtensions
             sp.GetRequiredService<ILogger<FileSystemArchiveStorage>>()));
 
         services.AddSingleton<Kaapana.Core.Archive.Export.SeriesZipWriter>();
+        services.AddSingleton<Kaapana.Core.Archive.Demo.DemoDataGenerator>();
         services.AddSingleton<ProjectCatalog>();
         services.AddSingleton<IProjectCatalog>(sp => sp.GetRequiredService<ProjectCatalog>());
         services.AddSingleton<SeriesStabilityMonitor>();

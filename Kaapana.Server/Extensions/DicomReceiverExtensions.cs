@@ -1,6 +1,7 @@
 using Kaapana.Core.Access.Dicom;
 using Kaapana.Core.Archive.Dicom;
 using Kaapana.Core.Archive.Import;
+using Kaapana.Core.Archive.Projects;
 using Kaapana.Core.Archive.Query;
 using Kaapana.Dicom.Network;
 using Kaapana.Dicom.Network.Query;
@@ -41,8 +42,17 @@ public static class DicomReceiverExtensions
         });
         services.AddSingleton<DicomReceiverService>();
         services.AddHostedService(sp => sp.GetRequiredService<DicomReceiverService>());
-        // Query/retrieve against Kaapana:Dicom:RemoteNodes (import a study into a project, send a series).
+        // Remote nodes from configuration and from the index; query/retrieve against them (import a study into a project, send a series).
+        services.AddSingleton<IRemoteNodeDirectory, RemoteNodeDirectory>();
+        services.AddSingleton<RemoteNodeEcho>();
         services.AddSingleton<IRemoteImportService, RemoteImportService>();
+        // An endpoint added or removed by an admin is answered (or refused) from the next association, not the next refresh.
+        services.AddSingleton<IReceivingEndpointObserver>(sp => new CalledAETitleRefresh(sp.GetRequiredService<DicomReceiverService>()));
         return builder;
+    }
+
+    private sealed class CalledAETitleRefresh(DicomReceiverService receiver) : IReceivingEndpointObserver
+    {
+        public Task ReceivingEndpointsChangedAsync(CancellationToken ct) => receiver.RefreshCalledAETitlesAsync(ct);
     }
 }

@@ -37,6 +37,7 @@ public sealed class ComponentTests : IAsyncLifetime
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         ctx.Services.AddMudServices();
         ctx.Services.AddSingleton<IBrowseQueries>(new BrowseQueries(_host.Services.GetRequiredService<IDbContextFactory<KaapanaDbContext>>()));
+        ctx.Services.AddSingleton(_host.Services.GetRequiredService<Kaapana.Core.Archive.Demo.DemoDataGenerator>()); // FirstRun's "Load demo data"
         ctx.SetRendererInfo(new RendererInfo("Server", true));
         return ctx;
     }

@@ -18,15 +18,14 @@ public sealed class DicomAccessPolicy(
     DicomAccessRules rules,
     DicomAssociationAudit association,
     IOptions<DicomAccessOptions> access,
-    IOptions<DicomReceiverOptions> receiver,
+    IRemoteNodeDirectory nodes,
     ILogger<DicomAccessPolicy> logger) : IAssociationPolicy
 {
     public async ValueTask<AssociationPolicyDecision> EvaluateAsync(AssociationRequestInfo request, CancellationToken ct)
     {
         var options = access.Value;
         var all = await rules.ListAsync(ct).ConfigureAwait(false);
-        // Remote node lookup stays with the receiver's configuration (its owner may replace it with a node directory).
-        bool isRemoteNode = options.RemoteNodesMayStore && receiver.Value.FindRemoteNode(request.CallingAE) is not null;
+        bool isRemoteNode = options.RemoteNodesMayStore && await nodes.FindAsync(request.CallingAE, ct).ConfigureAwait(false) is not null;
         var (rights, why) = Evaluate(all, request, options.LoopbackMayDoEverything, isRemoteNode);
         var decision = rights == DimseServiceRights.None
             ? AssociationPolicyDecision.Reject($"no rule grants {request.CallingAE} from {request.Remote?.Address} any service on {request.CalledAE}")

@@ -37,12 +37,8 @@ public sealed class DicomReceiverOptions
     /// <summary>How often receiving endpoints added at run time are picked up as called AE titles.</summary>
     public TimeSpan EndpointRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>C-MOVE destinations: <c>Kaapana:Dicom:RemoteNodes:0:AETitle=PACS</c>, <c>...:0:Host=10.0.0.5</c>, <c>...:0:Port=104</c>.</summary>
+    /// <summary>Remote nodes from configuration (read-only; more are added at run time, see <see cref="IRemoteNodeDirectory"/>): <c>Kaapana:Dicom:RemoteNodes:0:AETitle=PACS</c>, <c>...:0:Host=10.0.0.5</c>, <c>...:0:Port=104</c>.</summary>
     public List<RemoteNodeOptions> RemoteNodes { get; set; } = [];
-
-    /// <summary>The configured node with this AE title (padding ignored, case kept: AE titles are case-sensitive).</summary>
-    public RemoteNodeOptions? FindRemoteNode(string aeTitle) =>
-        RemoteNodes.FirstOrDefault(n => string.Equals(n.AETitle.Trim(), aeTitle.Trim(), StringComparison.Ordinal));
 }
 
 /// <summary>A remote DICOM node: AE title and network address.</summary>

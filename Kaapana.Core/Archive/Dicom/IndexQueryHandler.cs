@@ -23,9 +23,9 @@ namespace Kaapana.Core.Archive.Dicom;
 public sealed class IndexQueryHandler(
     IndexSearch search,
     IArchiveStorage storage,
-    IOptions<DicomReceiverOptions> options,
     DicomProjectScopes scopes,
     DicomAssociationAudit audit,
+    IRemoteNodeDirectory nodes,
     ILogger<IndexQueryHandler> logger) : IFindHandler, IMoveHandler, IGetHandler
 {
     private (string CalledAE, int[]? Projects)? _scope;
@@ -77,11 +77,11 @@ public sealed class IndexQueryHandler(
 
     // ------------------------------------------------------------------ C-MOVE / C-GET
 
-    public ValueTask<DicomApplicationEntity?> ResolveDestinationAsync(string aeTitle, DicomRetrieveRequest request, CancellationToken ct)
+    public async ValueTask<DicomApplicationEntity?> ResolveDestinationAsync(string aeTitle, DicomRetrieveRequest request, CancellationToken ct)
     {
-        var node = options.Value.FindRemoteNode(aeTitle);
+        var node = await nodes.FindAsync(aeTitle, ct).ConfigureAwait(false);
         if (node is null) logger.LogWarning("C-MOVE from {CallingAE} to unknown destination {Destination}", request.CallingAE, aeTitle);
-        return ValueTask.FromResult(node is null ? null : new DicomApplicationEntity(node.AETitle.Trim(), node.Host, node.Port));
+        return node is null ? null : new DicomApplicationEntity(node.AETitle, node.Host, node.Port);
     }
 
     /// <summary>The instances below the identifier's unique keys (any level), matched like an IMAGE-level C-FIND.</summary>

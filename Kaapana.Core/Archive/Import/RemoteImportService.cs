@@ -45,16 +45,11 @@ public sealed record RemoteSendResult(string SeriesInstanceUID, int Succeeded, i
 public sealed class RemoteImportException(string message) : Exception(message);
 
 /// <summary>
-/// Query/retrieve against the remote DICOM nodes of <c>Kaapana:Dicom:RemoteNodes</c>, as the server's own AE title:
+/// Query/retrieve against remote DICOM nodes (looked up in <see cref="IRemoteNodeDirectory"/>), as the server's own AE title:
 /// C-ECHO, Study Root C-FIND, C-MOVE of a study to ourselves (import into a project), C-STORE of a series from the archive.
 /// </summary>
 public interface IRemoteImportService
 {
-    IReadOnlyList<RemoteNodeOptions> Nodes { get; }
-
-    /// <summary>The configured node with this AE title (exact, trimmed), or null.</summary>
-    RemoteNodeOptions? FindNode(string aeTitle);
-
     /// <exception cref="DicomNetworkException">Not reachable, association rejected or aborted.</exception>
     Task<DicomStatus> EchoAsync(RemoteNodeOptions node, CancellationToken ct = default);
 
@@ -78,7 +73,6 @@ public interface IRemoteImportService
 }
 
 public sealed class RemoteImportService(
-    IOptions<DicomReceiverOptions> receiverOptions,
     DicomReceiverService receiver,
     IProjectCatalog catalog,
     IArchiveStorage storage,
@@ -89,10 +83,6 @@ public sealed class RemoteImportService(
 
     /// <summary>Longest wait for a remote answer (a pending C-MOVE response restarts it).</summary>
     public TimeSpan ResponseTimeout { get; init; } = TimeSpan.FromMinutes(5);
-
-    public IReadOnlyList<RemoteNodeOptions> Nodes => receiverOptions.Value.RemoteNodes;
-
-    public RemoteNodeOptions? FindNode(string aeTitle) => receiverOptions.Value.FindRemoteNode(aeTitle);
 
     private DicomClient Client(RemoteNodeOptions node) => new(new DicomClientOptions
     {

@@ -25,6 +25,7 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
     public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
     public DbSet<DatasetVersionItem> DatasetVersionItems => Set<DatasetVersionItem>();
     public DbSet<ReceivingEndpoint> ReceivingEndpoints => Set<ReceivingEndpoint>();
+    public DbSet<Dicom.RemoteNode> RemoteNodes => Set<Dicom.RemoteNode>();
     public DbSet<Algorithm> Algorithms => Set<Algorithm>();
     public DbSet<WorkflowRun> WorkflowRuns => Set<WorkflowRun>();
     public DbSet<RunItem> RunItems => Set<RunItem>();
@@ -195,6 +196,14 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
             a.HasIndex(x => x.At); // newest-first pages, time filters, the retention purge
             a.HasIndex(x => new { x.Actor, x.At });
             a.HasIndex(x => new { x.Action, x.At });
+        });
+
+        modelBuilder.Entity<Dicom.RemoteNode>(n =>
+        {
+            n.Property(x => x.AETitle).HasMaxLength(AE);
+            n.Property(x => x.Host).HasMaxLength(253);
+            n.Property(x => x.Description).HasMaxLength(4000);
+            n.HasIndex(x => x.AETitle).IsUnique();
         });
 
         WorkflowModel.Configure(modelBuilder);

@@ -51,6 +51,28 @@ public interface IProjectCatalog
     /// <summary>The endpoint of a called AE title, or null when none is configured (the SCP may refuse such associations).</summary>
     Task<ReceivingEndpoint?> FindReceivingEndpointAsync(string aeTitle, CancellationToken ct = default);
 
+    /// <summary>Every receiving endpoint, by AE title.</summary>
+    Task<IReadOnlyList<ReceivingEndpointInfo>> ListReceivingEndpointsAsync(CancellationToken ct = default);
+
+    /// <summary>
+    /// Adds (<paramref name="mustBeNew"/>) or changes the endpoint of an AE title, after checking the AE title rules, that the
+    /// project exists and the dataset belongs to it. The receiver answers the change at once.
+    /// </summary>
+    /// <exception cref="CatalogValidationException">A rule is broken, or <paramref name="mustBeNew"/> and the AE title is taken.</exception>
+    Task<ReceivingEndpointInfo> SaveReceivingEndpointAsync(string aeTitle, int projectId, int? datasetId, string? description, bool mustBeNew,
+        CancellationToken ct = default);
+
+    /// <summary>Removes the endpoint; data sent to that AE title afterwards is refused (or goes to the default project). Existing data stays.</summary>
+    Task<bool> DeleteReceivingEndpointAsync(string aeTitle, CancellationToken ct = default);
+
+    /// <summary>Projects with their series/instance counts and size.</summary>
+    Task<IReadOnlyList<ProjectSummary>> ListProjectSummariesAsync(CancellationToken ct = default);
+
+    Task<bool> UpdateProjectDescriptionAsync(int projectId, string? description, CancellationToken ct = default);
+
+    /// <summary>Deletes a project only when it holds no series and no runs (its datasets, empty then, and endpoints go with it).</summary>
+    Task<ProjectDeleteOutcome> DeleteProjectAsync(int projectId, CancellationToken ct = default);
+
     /// <summary>
     /// Where an ingest goes: the context's project (and dataset) by name, else the receiving endpoint of its called AE, else
     /// the default project. Null with a reason when a named project or dataset does not exist.
@@ -70,7 +92,8 @@ public interface IProjectCatalog
     }
 }
 
-public sealed class ProjectCatalog(IDbContextFactory<KaapanaDbContext> dbFactory, IOptions<KaapanaOptions> options, ILogger<ProjectCatalog> logger) : IProjectCatalog
+public sealed class ProjectCatalog(IDbContextFactory<KaapanaDbContext> dbFactory, IOptions<KaapanaOptions> options, ILogger<ProjectCatalog> logger,
+    IEnumerable<IReceivingEndpointObserver> endpointObservers) : IProjectCatalog
 {
     private readonly ArchiveOptions _options = options.Value.Archive;
 
@@ -88,6 +111,7 @@ public sealed class ProjectCatalog(IDbContextFactory<KaapanaDbContext> dbFactory
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await db.Projects.AnyAsync(p => p.Name == name.Trim(), ct)) throw new CatalogValidationException($"A project named '{name.Trim()}' exists already.");
         var project = new Project { Name = name.Trim(), Description = description, CreatedAt = DateTime.UtcNow };
         db.Projects.Add(project);
         await db.SaveChangesAsync(ct);
@@ -250,6 +274,99 @@ public sealed class ProjectCatalog(IDbContextFactory<KaapanaDbContext> dbFactory
         if (ae is null) return null;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.ReceivingEndpoints.AsNoTracking().FirstOrDefaultAsync(e => e.AETitle == ae, ct);
+    }
+
+    public async Task<IReadOnlyList<ReceivingEndpointInfo>> ListReceivingEndpointsAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await (from e in db.ReceivingEndpoints.AsNoTracking()
+                      join p in db.Projects on e.ProjectId equals p.Id
+                      join d in db.Datasets on e.DatasetId equals (int?)d.Id into ds
+                      from d in ds.DefaultIfEmpty()
+                      orderby e.AETitle
+                      select new ReceivingEndpointInfo(e.Id, e.AETitle, e.ProjectId, p.Name, e.DatasetId, d == null ? null : d.Name, e.Description))
+            .ToListAsync(ct);
+    }
+
+    public async Task<ReceivingEndpointInfo> SaveReceivingEndpointAsync(string aeTitle, int projectId, int? datasetId, string? description, bool mustBeNew,
+        CancellationToken ct = default)
+    {
+        if (Dicom.AETitleRules.Check(aeTitle) is { } error) throw new CatalogValidationException(error);
+        var ae = aeTitle.Trim();
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) throw new CatalogValidationException($"There is no project {projectId}.");
+            if (datasetId is { } dsId && !await db.Datasets.AnyAsync(d => d.Id == dsId && d.ProjectId == projectId, ct))
+                throw new CatalogValidationException($"Dataset {dsId} is not a dataset of the chosen project.");
+            if (mustBeNew && await db.ReceivingEndpoints.AnyAsync(e => e.AETitle == ae, ct))
+                throw new CatalogValidationException($"AE title '{ae}' is already a receiving endpoint.");
+        }
+        await SetReceivingEndpointAsync(ae, projectId, datasetId, null, ct);
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            // Set keeps an existing description when given null; the admin form may clear it.
+            await db.ReceivingEndpoints.Where(e => e.AETitle == ae).ExecuteUpdateAsync(u => u.SetProperty(e => e.Description,
+                string.IsNullOrWhiteSpace(description) ? null : description.Trim()), ct);
+        }
+        await NotifyEndpointObserversAsync(ct);
+        return (await ListReceivingEndpointsAsync(ct)).Single(e => e.AETitle == ae);
+    }
+
+    public async Task<bool> DeleteReceivingEndpointAsync(string aeTitle, CancellationToken ct = default)
+    {
+        if (NormalizeAE(aeTitle) is not { } ae) return false;
+        int deleted;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            deleted = await db.ReceivingEndpoints.Where(e => e.AETitle == ae).ExecuteDeleteAsync(ct);
+        Invalidate();
+        if (deleted > 0) await NotifyEndpointObserversAsync(ct);
+        return deleted > 0;
+    }
+
+    private async Task NotifyEndpointObserversAsync(CancellationToken ct)
+    {
+        foreach (var observer in endpointObservers) await observer.ReceivingEndpointsChangedAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<ProjectSummary>> ListProjectSummariesAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Projects.AsNoTracking().OrderBy(p => p.Name).Select(p => new ProjectSummary(p.Id, p.Name, p.Description, p.CreatedAt,
+                db.ProjectSeries.Count(l => l.ProjectId == p.Id),
+                db.ProjectSeries.Where(l => l.ProjectId == p.Id).Sum(l => (long)l.Series.NumberOfInstances),
+                db.ProjectSeries.Where(l => l.ProjectId == p.Id).Sum(l => l.Series.TotalSize),
+                db.Datasets.Count(d => d.ProjectId == p.Id)))
+            .ToListAsync(ct);
+    }
+
+    public async Task<bool> UpdateProjectDescriptionAsync(int projectId, string? description, CancellationToken ct = default)
+    {
+        if (description is { Length: > 4000 }) throw new CatalogValidationException("A description has at most 4000 characters.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Projects.Where(p => p.Id == projectId).ExecuteUpdateAsync(u => u.SetProperty(p => p.Description,
+            string.IsNullOrWhiteSpace(description) ? null : description.Trim()), ct) > 0;
+    }
+
+    public async Task<ProjectDeleteOutcome> DeleteProjectAsync(int projectId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
+        if (project is null) return ProjectDeleteOutcome.NotFound;
+        if (project.Name == _options.DefaultProject || await db.ProjectSeries.AnyAsync(l => l.ProjectId == projectId, ct)
+            || await db.WorkflowRuns.AnyAsync(r => r.ProjectId == projectId, ct))
+            return ProjectDeleteOutcome.NotEmpty;
+        // Explicit rather than by cascade, as in DeleteDatasetAsync. Frozen versions keep their items and name (they are records).
+        var datasetIds = await db.Datasets.Where(d => d.ProjectId == projectId).Select(d => (int?)d.Id).ToListAsync(ct);
+        await db.DatasetVersions.Where(v => datasetIds.Contains(v.DatasetId)).ExecuteUpdateAsync(u => u.SetProperty(v => v.DatasetId, (int?)null), ct);
+        int endpoints = await db.ReceivingEndpoints.Where(e => e.ProjectId == projectId).ExecuteDeleteAsync(ct);
+        await db.Datasets.Where(d => d.ProjectId == projectId).ExecuteDeleteAsync(ct);
+        await db.Projects.Where(p => p.Id == projectId).ExecuteDeleteAsync(ct);
+        await tx.CommitAsync(ct);
+        Invalidate();
+        logger.LogInformation("Deleted empty project {Project} ({Endpoints} receiving endpoints)", project.Name, endpoints);
+        if (endpoints > 0) await NotifyEndpointObserversAsync(ct);
+        return ProjectDeleteOutcome.Deleted;
     }
 
     /// <summary>AE titles are case-sensitive; leading and trailing spaces are not significant (PS3.5 6.2, AE).</summary>

@@ -22,6 +22,7 @@ public sealed class SendToNodeWorkflow(
     IDbContextFactory<KaapanaDbContext> dbFactory,
     IArchiveStorage storage,
     IOptions<DicomReceiverOptions> receiver,
+    IRemoteNodeDirectory nodes,
     IOptions<KaapanaOptions> kaapana,
     WorkflowPaths paths,
     ILoggerFactory loggerFactory) : IBuiltInWorkflow
@@ -38,7 +39,7 @@ public sealed class SendToNodeWorkflow(
         Parameters =
         [
             new ParameterSpec { Name = "node", Type = ParameterType.String, Required = true, Title = "Remote node (AE title)",
-                Help = "AE title of a node configured under Kaapana:Dicom:RemoteNodes (Admin → Nodes)" },
+                Help = "AE title of a remote node (Admin → Remote nodes, or Kaapana:Dicom:RemoteNodes)" },
         ],
         Outputs = [OutputKind.Metrics, OutputKind.Files],
     };
@@ -46,19 +47,18 @@ public sealed class SendToNodeWorkflow(
     /// <summary>Per instance: what the peer answered (status code and its meaning) or why nothing was answered.</summary>
     public sealed record InstanceReport(string SopInstanceUid, string? Status, bool Stored, string? Error, ushort? StatusCode = null);
 
-    public Task<IReadOnlyList<string>> ValidateAsync(BuiltInLaunch launch, CancellationToken ct)
+    public async Task<IReadOnlyList<string>> ValidateAsync(BuiltInLaunch launch, CancellationToken ct)
     {
         var ae = launch.Parameters["node"]?.GetValue<string>() ?? "";
-        IReadOnlyList<string> errors = receiver.Value.FindRemoteNode(ae) is null
-            ? [$"parameter node: no remote node '{ae}' is configured (known: {string.Join(", ", receiver.Value.RemoteNodes.Select(n => n.AETitle))})"]
-            : [];
-        return Task.FromResult(errors);
+        if (await nodes.FindAsync(ae, ct) is not null) return [];
+        var known = (await nodes.ListAsync(ct)).Select(n => n.AETitle);
+        return [$"parameter node: no remote node '{ae}' is configured (known: {string.Join(", ", known)})"];
     }
 
     public async Task<BuiltInResult> ExecuteAsync(BuiltInContext context, CancellationToken ct)
     {
         var ae = context.Parameters["node"]!.GetValue<string>();
-        if (receiver.Value.FindRemoteNode(ae) is not { } node) return BuiltInResult.Fail($"no remote node '{ae}' is configured any more");
+        if (await nodes.FindAsync(ae, ct) is not { } node) return BuiltInResult.Fail($"no remote node '{ae}' is configured any more");
 
         var sops = context.Input.Select(i => i.Sop).ToList();
         var rows = new Dictionary<string, (string SopClass, string Syntax, string Path)>(StringComparer.Ordinal);
@@ -133,7 +133,7 @@ public sealed class SendToNodeWorkflow(
             (failed.Count > ListedFailures ? $"; and {failed.Count - ListedFailures} more (see {ReportName})" : ""), metrics);
     }
 
-    private async Task WriteReportAsync(BuiltInContext context, RemoteNodeOptions node, List<InstanceReport> reports, CancellationToken ct)
+    private async Task WriteReportAsync(BuiltInContext context, RemoteNodeEntry node, List<InstanceReport> reports, CancellationToken ct)
     {
         var dir = paths.ArtifactDir(context.Run.Id, context.Item.Id);
         Directory.CreateDirectory(dir);

@@ -61,6 +61,37 @@ namespace Kaapana.Core.Archive.Index.Migrations
                     b.ToTable("DicomAccessRules");
                 });
 
+            modelBuilder.Entity("Kaapana.Core.Archive.Dicom.RemoteNode", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AETitle")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Port")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AETitle")
+                        .IsUnique();
+
+                    b.ToTable("RemoteNodes");
+                });
+
             modelBuilder.Entity("Kaapana.Core.Archive.Index.Algorithm", b =>
                 {
                     b.Property<int>("Id")
