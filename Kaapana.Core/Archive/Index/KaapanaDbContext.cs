@@ -25,6 +25,8 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
     public DbSet<RunItem> RunItems => Set<RunItem>();
     public DbSet<RunArtifact> RunArtifacts => Set<RunArtifact>();
     public DbSet<DerivedSeries> DerivedSeries => Set<DerivedSeries>();
+    public DbSet<Tags.SeriesTag> SeriesTags => Set<Tags.SeriesTag>();
+    public DbSet<Tags.TagUsage> TagUsages => Set<Tags.TagUsage>();
 
     // DICOM value lengths (PS3.5 6.2): UI 64, LO 64, SH 16, CS 16, PN 64 per group (3 groups), DA 8, TM 16, AE 16.
     private const int UI = 64, LO = 64, SH = 16, CS = 16, PN = 200, DA = 8, TM = 16, AE = 16;
@@ -166,5 +168,6 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
         });
 
         WorkflowModel.Configure(modelBuilder);
+        Tags.TagsModel.Configure(modelBuilder);
     }
 }
