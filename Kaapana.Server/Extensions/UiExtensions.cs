@@ -20,6 +20,9 @@ public static class UiExtensions
         var services = builder.Services;
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
+        // AuthorizeView (e.g. Delete for Admin only) needs the authentication state as a cascading value and the authorization services.
+        services.AddCascadingAuthenticationState();
+        services.AddAuthorizationCore();
         services.TryAddSingleton<IInstanceRetrieval, InstanceRetrieval>();
         services.AddSingleton<IBrowseQueries, BrowseQueries>();
         services.AddSingleton<IDashboardQueries, DashboardQueries>();
