@@ -30,7 +30,11 @@ public sealed class SeriesZipWriter(IDbContextFactory<KaapanaDbContext> dbFactor
         int done = 0;
         var missing = new List<string>();
         var seriesWritten = new HashSet<string>(StringComparer.Ordinal);
-        using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+        // Created and disposed asynchronously, through a wrapper that holds the few bytes ZipArchive still writes synchronously:
+        // an HTTP response body refuses synchronous writes.
+        await using var sink = new AsyncFlushingStream(output);
+        var zip = await ZipArchive.CreateAsync(sink, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, ct);
+        await using (zip)
         {
             foreach (var f in files)
             {
@@ -59,7 +63,7 @@ public sealed class SeriesZipWriter(IDbContextFactory<KaapanaDbContext> dbFactor
                 progress?.Report(new ZipExportProgress(done, files.Count, bytesDone, bytesTotal));
             }
         }
-        await output.FlushAsync(ct);
+        await sink.FlushAsync(ct);
         return new ZipExportSummary(seriesWritten.Count, done, bytesDone, missing);
     }
 

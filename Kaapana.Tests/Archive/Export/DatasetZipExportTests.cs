@@ -114,7 +114,7 @@ public sealed class DatasetZipExportTests : IAsyncLifetime
         public void Report(ZipExportProgress value) => report(value);
     }
 
-    /// <summary>An HTTP response body: write-only, not seekable.</summary>
+    /// <summary>An HTTP response body as Kestrel gives it: write-only, not seekable, synchronous writes refused.</summary>
     private sealed class NonSeekable(Stream inner) : Stream
     {
         public override bool CanRead => false;
@@ -122,11 +122,12 @@ public sealed class DatasetZipExportTests : IAsyncLifetime
         public override bool CanWrite => true;
         public override long Length => throw new NotSupportedException();
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
+        public override void Flush() => throw new InvalidOperationException("Synchronous operations are disallowed.");
+        public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
         public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+        public override void Write(byte[] buffer, int offset, int count) => throw new InvalidOperationException("Synchronous operations are disallowed.");
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => inner.WriteAsync(buffer, offset, count, ct);
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) => inner.WriteAsync(buffer, ct);
     }
