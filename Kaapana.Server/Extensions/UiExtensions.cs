@@ -20,9 +20,6 @@ public static class UiExtensions
         var services = builder.Services;
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
-        // AuthorizeView (e.g. Delete for Admin only) needs the authentication state as a cascading value and the authorization services.
-        services.AddCascadingAuthenticationState();
-        services.AddAuthorizationCore();
         services.TryAddSingleton<IInstanceRetrieval, InstanceRetrieval>();
         services.AddSingleton<IBrowseQueries, BrowseQueries>();
         services.AddSingleton<IDashboardQueries, DashboardQueries>();
@@ -38,7 +35,8 @@ public static class UiExtensions
     public static WebApplication MapKaapanaUi(this WebApplication app)
     {
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        // Framework scripts, MudBlazor and our CSS: the sign-in page needs them before anyone is signed in, and none is private.
+        app.MapStaticAssets().AllowAnonymous();
         app.MapGet("/api/series/{uid}/thumbnail", GetThumbnail).WithName("SeriesThumbnail");
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

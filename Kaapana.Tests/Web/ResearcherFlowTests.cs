@@ -65,7 +65,7 @@ public sealed class ResearcherFlowTests
             try
             {
                 var baseUrl = server.BaseAddress.ToString().TrimEnd('/');
-                await SignInAsync(page, server.BaseAddress);
+                await BrowserSignIn.AsAdminAsync(page, server.BaseAddress);
                 await page.GotoAsync(baseUrl + "/browse");
                 await Interactive(page);
                 var count = page.Locator("[data-testid=series-count]");
@@ -177,6 +177,19 @@ public sealed class ResearcherFlowTests
                 await viewer.Locator("canvas.cornerstone-canvas").First.WaitForAsync(new() { Timeout = 90000 });
                 await viewer.SetViewportSizeAsync(1280, 800);
                 await viewer.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "8-viewer.png") });
+
+                // Admin only: delete the MR series, after a confirmation naming what goes.
+                await page.GotoAsync(baseUrl + "/browse?f.Modality=MR");
+                await Interactive(page);
+                await Assertions.Expect(count).ToHaveTextAsync("1 series");
+                await rows.Nth(0).Locator("[data-testid=select-row]").ClickAsync();
+                await page.Locator("[data-testid=delete-series]").ClickAsync();
+                var dialog = page.GetByRole(AriaRole.Dialog);
+                await Assertions.Expect(dialog).ToContainTextAsync("Delete 1 series with 3 instances");
+                await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "9-delete-confirm.png") });
+                await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+                await Assertions.Expect(count).ToHaveTextAsync("0 series");
+                await Assertions.Expect(page.Locator("[data-testid=selection-message]")).ToContainTextAsync("Deleted 1 series");
             }
             catch (Exception ex) when (ex is PlaywrightException or TimeoutException or Xunit.Sdk.XunitException)
             {
@@ -188,34 +201,6 @@ public sealed class ResearcherFlowTests
         {
             if (server is not null) await server.DisposeAsync();
             data.Delete(recursive: true);
-        }
-    }
-
-    /// <summary>
-    /// TRANSITIONAL until sign-in is on this branch: Chromium turns the 404 of a missing /signin page into a navigation error
-    /// before BrowserSignIn can see the status; without a sign-in page there is nothing to sign in to.
-    /// </summary>
-    private static async Task SignInAsync(IPage page, Uri baseAddress)
-    {
-        try
-        {
-            await BrowserSignIn.AsAdminAsync(page, baseAddress);
-        }
-        catch (PlaywrightException e) when (e.Message.Contains("ERR_HTTP_RESPONSE_CODE_FAILURE", StringComparison.Ordinal) && e.Message.Contains("/signin", StringComparison.Ordinal))
-        {
-            // Chromium then moves to its error page, which may interrupt the next navigation: go to a blank page until it sticks.
-            for (int attempt = 0; ; attempt++)
-            {
-                try
-                {
-                    await page.GotoAsync("about:blank");
-                    await Task.Delay(500);
-                    if (page.Url == "about:blank") return;
-                }
-                catch (PlaywrightException) when (attempt < 5)
-                {
-                }
-            }
         }
     }
 
