@@ -1,5 +1,7 @@
 using System.IO.Compression;
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Kaapana.Tests.Archive;
 using Kaapana.Tests.Archive.Dicom;
@@ -140,7 +142,7 @@ public sealed class ResearcherFlowTests
                 await Assertions.Expect(link).ToContainTextAsync("9 files");
                 // The link carries the page's progress token. Fetched here by an authenticated client rather than by Chromium's
                 // download manager (headless Chromium cancelled the download under Playwright); the page shows its progress all the same.
-                var href = await link.GetAttributeAsync("href");
+                var href = await link.GetAttributeAsync("href") ?? "";
                 Assert.Matches("^api/datasets/[0-9]+/zip\\?token=[0-9a-f]{32}$", href);
                 string zipPath = Path.Combine(data.FullName, "download.zip");
                 using (var http = server.CreateClient())
@@ -153,6 +155,29 @@ public sealed class ResearcherFlowTests
                     await response.Content.CopyToAsync(file);
                 }
                 await Assertions.Expect(page.Locator("[data-testid=export-progress]")).ToContainTextAsync("Downloaded: 9 of 9 files", new() { Timeout = 15000 });
+                using (var http = server.CreateClient())
+                {
+                    // The same progress over REST; unknown tokens are a clear 404 / 400, not a 500.
+                    string token = href[(href.IndexOf("token=", StringComparison.Ordinal) + 6)..];
+                    var status = await http.GetFromJsonAsync<JsonElement>($"/api/exports/{token}");
+                    Assert.Equal("Done", status.GetProperty("state").GetString());
+                    Assert.Equal(9, status.GetProperty("progress").GetProperty("instancesDone").GetInt32());
+                    Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/exports/0123456789abcdef0123456789abcdef")).StatusCode);
+                    Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync(href[..href.IndexOf('?')] + "?token=nope")).StatusCode);
+
+                    // Tags over REST: autocomplete by prefix, and a change on series by UID; bad input is a 400 with a reason.
+                    var suggestions = await http.GetFromJsonAsync<JsonElement>("/api/tags?prefix=LUNG");
+                    Assert.Equal(Tag, suggestions[0].GetProperty("tag").GetString());
+                    var seriesUid = (await http.GetFromJsonAsync<JsonElement>("/api/series?modality=MR")).GetProperty("items")[0].GetProperty("seriesInstanceUID").GetString();
+                    using var added = await http.PostAsJsonAsync("/api/series/tags", new { seriesUids = new[] { seriesUid }, add = new[] { "from-script" } });
+                    Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+                    Assert.Equal(1, (await added.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("added").GetInt32());
+                    using var bad = await http.PostAsJsonAsync("/api/series/tags", new { seriesUids = new[] { seriesUid }, add = new[] { " " } });
+                    Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+                    Assert.Contains("not a valid tag", await bad.Content.ReadAsStringAsync());
+                    using var none = await http.PostAsJsonAsync("/api/series/tags", new { add = new[] { "x" } });
+                    Assert.Equal(HttpStatusCode.BadRequest, none.StatusCode);
+                }
                 await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "6-dataset.png"), FullPage = true });
                 var stored = StoredFiles(server);
                 using (var zip = ZipFile.OpenRead(zipPath))

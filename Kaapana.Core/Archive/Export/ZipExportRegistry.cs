@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 
 namespace Kaapana.Core.Archive.Export;
 
+/// <summary>Named in JSON ("Running"), so scripts polling <c>/api/exports/{token}</c> need no table of numbers.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ZipExportState>))]
 public enum ZipExportState
 {
     /// <summary>Token made, download not started yet.</summary>
