@@ -30,6 +30,9 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
     public DbSet<DerivedSeries> DerivedSeries => Set<DerivedSeries>();
     public DbSet<Tags.SeriesTag> SeriesTags => Set<Tags.SeriesTag>();
     public DbSet<Tags.TagUsage> TagUsages => Set<Tags.TagUsage>();
+    public DbSet<Workflows.Triggers.TriggerRule> TriggerRules => Set<Workflows.Triggers.TriggerRule>();
+    public DbSet<Workflows.Triggers.TriggerFiring> TriggerFirings => Set<Workflows.Triggers.TriggerFiring>();
+    public DbSet<Kaapana.Core.Workflows.BuiltIn.DeidentificationKey> DeidentificationKeys => Set<Kaapana.Core.Workflows.BuiltIn.DeidentificationKey>();
 
     // DICOM value lengths (PS3.5 6.2): UI 64, LO 64, SH 16, CS 16, PN 64 per group (3 groups), DA 8, TM 16, AE 16.
     private const int UI = 64, LO = 64, SH = 16, CS = 16, PN = 200, DA = 8, TM = 16, AE = 16;
@@ -174,5 +177,6 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
 
         WorkflowModel.Configure(modelBuilder);
         Tags.TagsModel.Configure(modelBuilder);
+        Workflows.Triggers.TriggerModel.Configure(modelBuilder);
     }
 }

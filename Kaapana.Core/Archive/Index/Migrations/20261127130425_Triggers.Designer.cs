@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Kaapana.Core.Archive.Index.Migrations
 {
     [DbContext(typeof(KaapanaDbContext))]
-    [Migration("20261127132445_SeriesTags")]
-    partial class SeriesTags
+    [Migration("20261127130425_Triggers")]
+    partial class Triggers
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -785,6 +785,9 @@ namespace Kaapana.Core.Archive.Index.Migrations
                     b.Property<int>("State")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("TriggerRuleId")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("AlgorithmId");
@@ -793,52 +796,9 @@ namespace Kaapana.Core.Archive.Index.Migrations
 
                     b.HasIndex("State");
 
+                    b.HasIndex("TriggerRuleId");
+
                     b.ToTable("WorkflowRuns", (string)null);
-                });
-
-            modelBuilder.Entity("Kaapana.Core.Archive.Tags.SeriesTag", b =>
-                {
-                    b.Property<long>("SeriesId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Tag")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime>("CreatedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("CreatedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("SeriesId", "Tag");
-
-                    b.HasIndex("Tag", "SeriesId");
-
-                    b.ToTable("SeriesTags");
-                });
-
-            modelBuilder.Entity("Kaapana.Core.Archive.Tags.TagUsage", b =>
-                {
-                    b.Property<int>("ProjectId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Tag")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime>("LastUsedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("UseCount")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("ProjectId", "Tag");
-
-                    b.HasIndex("ProjectId", "LastUsedAt");
-
-                    b.ToTable("TagUsages");
                 });
 
             modelBuilder.Entity("Kaapana.Core.Auth.KaapanaUser", b =>
@@ -903,6 +863,92 @@ namespace Kaapana.Core.Archive.Index.Migrations
                         .HasDatabaseName("UserNameIndex");
 
                     b.ToTable("AspNetUsers", (string)null);
+                });
+
+            modelBuilder.Entity("Kaapana.Core.Workflows.Triggers.TriggerFiring", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("FiredAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RuleId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SeriesInstanceUID")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId");
+
+                    b.HasIndex("RuleId", "SeriesInstanceUID")
+                        .IsUnique();
+
+                    b.ToTable("TriggerFirings");
+                });
+
+            modelBuilder.Entity("Kaapana.Core.Workflows.Triggers.TriggerRule", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AlgorithmId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("EnabledAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FiltersJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ParametersJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ProjectId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AlgorithmId");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("ProjectId");
+
+                    b.ToTable("TriggerRules");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
@@ -1191,21 +1237,27 @@ namespace Kaapana.Core.Archive.Index.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Kaapana.Core.Archive.Tags.SeriesTag", b =>
+            modelBuilder.Entity("Kaapana.Core.Workflows.Triggers.TriggerFiring", b =>
                 {
-                    b.HasOne("Kaapana.Core.Archive.Index.Series", null)
+                    b.HasOne("Kaapana.Core.Workflows.Triggers.TriggerRule", null)
                         .WithMany()
-                        .HasForeignKey("SeriesId")
+                        .HasForeignKey("RuleId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Kaapana.Core.Archive.Tags.TagUsage", b =>
+            modelBuilder.Entity("Kaapana.Core.Workflows.Triggers.TriggerRule", b =>
                 {
+                    b.HasOne("Kaapana.Core.Archive.Index.Algorithm", null)
+                        .WithMany()
+                        .HasForeignKey("AlgorithmId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
                     b.HasOne("Kaapana.Core.Archive.Index.Project", null)
                         .WithMany()
                         .HasForeignKey("ProjectId")
-                        .OnDelete(DeleteBehavior.Cascade)
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 
