@@ -35,6 +35,8 @@ public static class ArchiveApi
         api.MapGet("/series", SearchSeries);
         api.MapDelete("/series/{uid}", DeleteSeries);
         api.MapGet("/maintenance/consistency", CheckConsistency);
+        app.MapTagsApi();
+        app.MapDatasetsExportApi();
         return app;
     }
 

@@ -27,6 +27,9 @@ public static class ArchiveExtensions
 
         services.AddSingleton<Kaapana.Core.Archive.Export.SeriesZipWriter>();
         services.AddSingleton<Kaapana.Core.Archive.Demo.DemoDataGenerator>();
+        services.AddSingleton<Kaapana.Core.Archive.Export.ZipExportRegistry>();
+        services.AddSingleton<Kaapana.Core.Archive.Tags.ISeriesTagService, Kaapana.Core.Archive.Tags.SeriesTagService>();
+        services.AddSingleton<Kaapana.Core.Archive.Browse.IDatasetQueries, Kaapana.Core.Archive.Browse.DatasetQueries>();
         services.AddSingleton<ProjectCatalog>();
         services.AddSingleton<IProjectCatalog>(sp => sp.GetRequiredService<ProjectCatalog>());
         services.AddSingleton<SeriesStabilityMonitor>();

@@ -23,6 +23,10 @@ public enum BrowseSort
 public sealed record BrowseFilter
 {
     public string? Project { get; init; }
+
+    /// <summary>Only series of this dataset (the browser scoped to a dataset).</summary>
+    public int? Dataset { get; init; }
+
     public string? Text { get; init; }
 
     /// <summary>DICOM keyword → accepted values; keys ordinal, values sorted and distinct.</summary>
@@ -70,7 +74,7 @@ public sealed record BrowseFilter
     private const string FacetPrefix = "f.";
 
     /// <summary>
-    /// The filter as a URL query (without '?'): <c>project=…&amp;q=…&amp;f.Modality=CT&amp;f.Modality=MR&amp;from=20200101&amp;to=…&amp;arrived=2026-11-27&amp;sort=StudyDate&amp;asc=1</c>.
+    /// The filter as a URL query (without '?'): <c>project=…&amp;dataset=7&amp;q=…&amp;f.Modality=CT&amp;f.Modality=MR&amp;from=20200101&amp;to=…&amp;arrived=2026-11-27&amp;sort=StudyDate&amp;asc=1</c>.
     /// Defaults are left out, so an empty filter gives an empty string.
     /// </summary>
     public string ToQueryString()
@@ -81,6 +85,7 @@ public sealed record BrowseFilter
             if (!string.IsNullOrEmpty(value)) parts.Add(Uri.EscapeDataString(key) + "=" + Uri.EscapeDataString(value));
         }
         Add("project", Project);
+        Add("dataset", Dataset?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Add("q", Text);
         foreach (var (keyword, values) in Facets)
             foreach (var value in values)
@@ -107,6 +112,8 @@ public sealed record BrowseFilter
             switch (key)
             {
                 case "project": filter = filter with { Project = value }; break;
+                case "dataset" when int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var dataset):
+                    filter = filter with { Dataset = dataset }; break;
                 case "q": filter = filter with { Text = value }; break;
                 case "from": filter = filter with { StudyDateFrom = NormalizeDate(value) }; break;
                 case "to": filter = filter with { StudyDateTo = NormalizeDate(value) }; break;

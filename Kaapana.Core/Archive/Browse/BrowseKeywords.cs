@@ -5,7 +5,7 @@ using Kaapana.Dicom;
 namespace Kaapana.Core.Archive.Browse;
 
 /// <summary>Where a keyword's value lives in the index: a column (series, study or patient level) or a <see cref="SeriesAttribute"/> row.</summary>
-public sealed record KeywordSource(string Keyword, Expression<Func<Series, string?>>? Column, int? AttributeTag);
+public sealed record KeywordSource(string Keyword, Expression<Func<Series, string?>>? Column, int? AttributeTag, bool IsTag = false);
 
 /// <summary>
 /// Resolves DICOM keywords for facet filters. The attributes the index keeps as columns (<see cref="IndexAttributes.ColumnTags"/>)
@@ -13,6 +13,9 @@ public sealed record KeywordSource(string Keyword, Expression<Func<Series, strin
 /// </summary>
 public static class BrowseKeywords
 {
+    /// <summary>The pseudo-keyword of the series' free-text tags (no DICOM keyword is spelled so), filterable like any other.</summary>
+    public const string Tags = "Tags";
+
     private static readonly Dictionary<string, Expression<Func<Series, string?>>> Columns = new(StringComparer.Ordinal)
     {
         ["PatientID"] = x => x.Study.Patient.PatientID,
@@ -41,7 +44,7 @@ public static class BrowseKeywords
     /// <summary>Keywords with columns, most useful first: offered before dictionary keywords in the keyword picker.</summary>
     public static readonly IReadOnlyList<string> Common =
     [
-        "Modality", "BodyPartExamined", "Manufacturer", "ManufacturerModelName", "StudyDescription", "SeriesDescription", "PatientSex",
+        Tags, "Modality", "BodyPartExamined", "Manufacturer", "ManufacturerModelName", "StudyDescription", "SeriesDescription", "PatientSex",
         "PatientID", "PatientName", "AccessionNumber", "StudyDate", "SeriesDate", "SeriesNumber", "ReferringPhysicianName",
         "InstitutionName", "StationName", "SliceThickness", "ProtocolName", "ImageType", "ConvolutionKernel", "KVP", "MagneticFieldStrength",
     ];
@@ -49,6 +52,7 @@ public static class BrowseKeywords
     /// <summary>The source of <paramref name="keyword"/>, or null when it names no public attribute the index can answer.</summary>
     public static KeywordSource? Resolve(string keyword)
     {
+        if (keyword == Tags) return new KeywordSource(keyword, null, null, IsTag: true);
         if (Columns.TryGetValue(keyword, out var column)) return new KeywordSource(keyword, column, null);
         if (!DicomDictionary.TryGetTag(keyword, out var tag) || tag.IsPrivate) return null;
         // Instance-level column attributes (SOP Class, Rows…) have no series value; instance-level tags are not indexed.

@@ -36,11 +36,97 @@ public interface IBrowseQueries
     /// for that keyword (so choosing one value keeps the others visible for OR). <paramref name="contains"/> narrows the values.
     /// </summary>
     Task<IReadOnlyList<FacetCount>> FacetAsync(BrowseFilter filter, string keyword, string? contains = null, int limit = 20, CancellationToken ct = default);
+
+    /// <summary>UIDs of the rows <paramref name="offset"/>… in the filter's order (a shift-click range), at most <see cref="BrowseQueries.MaxRange"/>.</summary>
+    Task<IReadOnlyList<string>> SeriesUidsAsync(BrowseFilter filter, int offset, int limit, CancellationToken ct = default);
+
+    /// <summary>Every matching series UID, in chunks (by row id, not by offset), so acting on 100,000 series never holds them all.</summary>
+    IAsyncEnumerable<IReadOnlyList<string>> SeriesUidChunksAsync(BrowseFilter filter, int chunkSize = 1000, CancellationToken ct = default);
+
+    /// <summary>Series, instances and bytes matching the filter (what a delete or an export would touch).</summary>
+    Task<SelectionTotals> TotalsAsync(BrowseFilter filter, CancellationToken ct = default);
+
+    /// <summary>Series, instances and bytes of the named series (UIDs not in the index do not count).</summary>
+    Task<SelectionTotals> TotalsAsync(IReadOnlyCollection<string> seriesUids, CancellationToken ct = default);
+
+    /// <summary>The newest series row id (0 when empty): a cheap "did anything arrive" probe for live updates.</summary>
+    Task<long> LatestSeriesIdAsync(CancellationToken ct = default);
 }
+
+/// <summary>Sizes of a set of series.</summary>
+public sealed record SelectionTotals(int Series, long Instances, long Bytes);
 
 public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory) : IBrowseQueries
 {
     public const int MaxLimit = 500;
+
+    /// <summary>The largest shift-click range resolved at once.</summary>
+    public const int MaxRange = 20_000;
+
+    public async Task<IReadOnlyList<string>> SeriesUidsAsync(BrowseFilter filter, int offset, int limit, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
+        var q = await FilterAsync(db, filter, ct).ConfigureAwait(false);
+        if (q is null || limit <= 0) return [];
+        return await Order(q, filter).Skip(Math.Max(0, offset)).Take(Math.Min(limit, MaxRange)).Select(x => x.SeriesInstanceUID)
+            .ToListAsync(ct).ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<IReadOnlyList<string>> SeriesUidChunksAsync(BrowseFilter filter, int chunkSize = 1000,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        chunkSize = Math.Clamp(chunkSize, 1, 10_000);
+        long after = 0;
+        while (true)
+        {
+            List<(long Id, string Uid)> rows;
+            // A context per chunk: the caller may write between chunks (tags, datasets), and SQLite readers should not linger.
+            await using (var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false))
+            {
+                var q = await FilterAsync(db, filter, ct).ConfigureAwait(false);
+                if (q is null) yield break;
+                long from = after;
+                rows = (await q.Where(x => x.Id > from).OrderBy(x => x.Id).Take(chunkSize).Select(x => new { x.Id, x.SeriesInstanceUID })
+                    .ToListAsync(ct).ConfigureAwait(false)).Select(r => (r.Id, r.SeriesInstanceUID)).ToList();
+            }
+            if (rows.Count == 0) yield break;
+            after = rows[^1].Id;
+            yield return rows.Select(r => r.Uid).ToList();
+            if (rows.Count < chunkSize) yield break;
+        }
+    }
+
+    public async Task<SelectionTotals> TotalsAsync(BrowseFilter filter, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
+        var q = await FilterAsync(db, filter, ct).ConfigureAwait(false);
+        if (q is null) return new SelectionTotals(0, 0, 0);
+        var t = await q.GroupBy(_ => 1).Select(g => new { Series = g.Count(), Instances = g.Sum(x => (long)x.NumberOfInstances), Bytes = g.Sum(x => x.TotalSize) })
+            .FirstOrDefaultAsync(ct).ConfigureAwait(false);
+        return t is null ? new SelectionTotals(0, 0, 0) : new SelectionTotals(t.Series, t.Instances, t.Bytes);
+    }
+
+    public async Task<SelectionTotals> TotalsAsync(IReadOnlyCollection<string> seriesUids, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
+        int series = 0;
+        long instances = 0, bytes = 0;
+        foreach (var chunk in seriesUids.Distinct(StringComparer.Ordinal).Chunk(500))
+        {
+            var rows = await db.Series.AsNoTracking().Where(x => chunk.Contains(x.SeriesInstanceUID))
+                .Select(x => new { x.NumberOfInstances, x.TotalSize }).ToListAsync(ct).ConfigureAwait(false);
+            series += rows.Count;
+            instances += rows.Sum(r => (long)r.NumberOfInstances);
+            bytes += rows.Sum(r => r.TotalSize);
+        }
+        return new SelectionTotals(series, instances, bytes);
+    }
+
+    public async Task<long> LatestSeriesIdAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
+        return await db.Series.MaxAsync(x => (long?)x.Id, ct).ConfigureAwait(false) ?? 0;
+    }
 
     public async Task<int> CountAsync(BrowseFilter filter, CancellationToken ct = default)
     {
@@ -71,7 +157,12 @@ public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory)
         limit = Math.Clamp(limit, 1, MaxLimit);
         contains = string.IsNullOrWhiteSpace(contains) ? null : contains.Trim();
         IQueryable<string?> values;
-        if (source.Column is { } column)
+        if (source.IsTag)
+        {
+            var ids = q.Select(x => x.Id);
+            values = db.SeriesTags.Where(t => ids.Contains(t.SeriesId)).Select(t => (string?)t.Tag);
+        }
+        else if (source.Column is { } column)
         {
             values = q.Select(column);
         }
@@ -101,11 +192,18 @@ public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory)
             if (projectId is null) return null;
             q = q.Where(x => db.ProjectSeries.Any(ps => ps.ProjectId == projectId && ps.SeriesId == x.Id));
         }
+        if (f.Dataset is { } datasetId)
+            q = q.Where(x => db.DatasetSeries.Any(ds => ds.DatasetId == datasetId && ds.SeriesId == x.Id));
         foreach (var (keyword, values) in f.Facets)
         {
             var source = BrowseKeywords.Resolve(keyword) ?? throw new UnknownKeywordException(keyword);
             var list = values.ToList();
-            if (source.Column is { } column)
+            if (source.IsTag)
+            {
+                var tagged = db.SeriesTags.Where(t => list.Contains(t.Tag)).Select(t => t.SeriesId);
+                q = q.Where(x => tagged.Contains(x.Id));
+            }
+            else if (source.Column is { } column)
             {
                 // x => list.Contains(column(x)), with the list read from a closure (not an Expression.Constant): EF then sends
                 // the values as parameters and reuses the compiled query, instead of compiling anew for every set of values.

@@ -19,16 +19,22 @@ public sealed record ZipExportSummary(int Series, int Instances, long Bytes, IRe
 /// </summary>
 public sealed class SeriesZipWriter(IDbContextFactory<KaapanaDbContext> dbFactory, IArchiveStorage storage)
 {
+    /// <param name="onlyInstances">When given, only these SOP Instance UIDs of the series (a frozen version's list).</param>
     public async Task<ZipExportSummary> WriteAsync(IReadOnlyCollection<string> seriesUids, Stream output,
-        IProgress<ZipExportProgress>? progress = null, CancellationToken ct = default)
+        IProgress<ZipExportProgress>? progress = null, CancellationToken ct = default, IReadOnlySet<string>? onlyInstances = null)
     {
         var files = await ListAsync(seriesUids, ct);
+        if (onlyInstances is not null) files.RemoveAll(f => !onlyInstances.Contains(f.SOPInstanceUID));
         long bytesTotal = files.Sum(f => f.FileSize);
         long bytesDone = 0;
         int done = 0;
         var missing = new List<string>();
         var seriesWritten = new HashSet<string>(StringComparer.Ordinal);
-        using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+        // Created and disposed asynchronously, through a wrapper that holds the few bytes ZipArchive still writes synchronously:
+        // an HTTP response body refuses synchronous writes.
+        await using var sink = new AsyncFlushingStream(output);
+        var zip = await ZipArchive.CreateAsync(sink, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, ct);
+        await using (zip)
         {
             foreach (var f in files)
             {
@@ -57,14 +63,16 @@ public sealed class SeriesZipWriter(IDbContextFactory<KaapanaDbContext> dbFactor
                 progress?.Report(new ZipExportProgress(done, files.Count, bytesDone, bytesTotal));
             }
         }
-        await output.FlushAsync(ct);
+        await sink.FlushAsync(ct);
         return new ZipExportSummary(seriesWritten.Count, done, bytesDone, missing);
     }
 
     /// <summary>Instances and bytes an export of these series would write (for a progress total or a size shown before download).</summary>
-    public async Task<(int Instances, long Bytes)> MeasureAsync(IReadOnlyCollection<string> seriesUids, CancellationToken ct = default)
+    public async Task<(int Instances, long Bytes)> MeasureAsync(IReadOnlyCollection<string> seriesUids, CancellationToken ct = default,
+        IReadOnlySet<string>? onlyInstances = null)
     {
         var files = await ListAsync(seriesUids, ct);
+        if (onlyInstances is not null) files.RemoveAll(f => !onlyInstances.Contains(f.SOPInstanceUID));
         return (files.Count, files.Sum(f => f.FileSize));
     }
 
@@ -94,7 +102,7 @@ public sealed class SeriesZipWriter(IDbContextFactory<KaapanaDbContext> dbFactor
         $"{SafeComponent(f.PatientID)}/{SafeComponent(f.StudyInstanceUID)}/{SafeComponent(f.SeriesInstanceUID)}/{SafeComponent(f.SOPInstanceUID)}.dcm";
 
     /// <summary>Patient IDs are free text: anything but letters, digits, '-', '_' and '.' becomes '_', and "." or ".." cannot occur.</summary>
-    internal static string SafeComponent(string value)
+    public static string SafeComponent(string value)
     {
         if (string.IsNullOrWhiteSpace(value)) return "_";
         var chars = value.Trim().Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray();

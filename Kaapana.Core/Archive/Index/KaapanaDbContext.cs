@@ -31,6 +31,8 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
     public DbSet<RunItem> RunItems => Set<RunItem>();
     public DbSet<RunArtifact> RunArtifacts => Set<RunArtifact>();
     public DbSet<DerivedSeries> DerivedSeries => Set<DerivedSeries>();
+    public DbSet<Tags.SeriesTag> SeriesTags => Set<Tags.SeriesTag>();
+    public DbSet<Tags.TagUsage> TagUsages => Set<Tags.TagUsage>();
     public DbSet<Workflows.Triggers.TriggerRule> TriggerRules => Set<Workflows.Triggers.TriggerRule>();
     public DbSet<Workflows.Triggers.TriggerFiring> TriggerFirings => Set<Workflows.Triggers.TriggerFiring>();
     public DbSet<Kaapana.Core.Workflows.BuiltIn.DeidentificationKey> DeidentificationKeys => Set<Kaapana.Core.Workflows.BuiltIn.DeidentificationKey>();
@@ -207,6 +209,7 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
         });
 
         WorkflowModel.Configure(modelBuilder);
+        Tags.TagsModel.Configure(modelBuilder);
         Workflows.Triggers.TriggerModel.Configure(modelBuilder);
     }
 }

@@ -876,6 +876,51 @@ namespace Kaapana.Core.Archive.Index.Migrations
                     b.ToTable("WorkflowRuns", (string)null);
                 });
 
+            modelBuilder.Entity("Kaapana.Core.Archive.Tags.SeriesTag", b =>
+                {
+                    b.Property<long>("SeriesId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Tag")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("SeriesId", "Tag");
+
+                    b.HasIndex("Tag", "SeriesId");
+
+                    b.ToTable("SeriesTags");
+                });
+
+            modelBuilder.Entity("Kaapana.Core.Archive.Tags.TagUsage", b =>
+                {
+                    b.Property<int>("ProjectId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Tag")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastUsedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("UseCount")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProjectId", "Tag");
+
+                    b.HasIndex("ProjectId", "LastUsedAt");
+
+                    b.ToTable("TagUsages");
+                });
+
             modelBuilder.Entity("Kaapana.Core.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -1372,6 +1417,24 @@ namespace Kaapana.Core.Archive.Index.Migrations
                         .WithMany()
                         .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Kaapana.Core.Archive.Tags.SeriesTag", b =>
+                {
+                    b.HasOne("Kaapana.Core.Archive.Index.Series", null)
+                        .WithMany()
+                        .HasForeignKey("SeriesId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Kaapana.Core.Archive.Tags.TagUsage", b =>
+                {
+                    b.HasOne("Kaapana.Core.Archive.Index.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
