@@ -3,6 +3,7 @@ using Kaapana.Core;
 using Kaapana.Core.Workflows;
 using Kaapana.Core.Workflows.Docker;
 using Kaapana.Core.Workflows.Engine;
+using Kaapana.Core.Workflows.Events;
 using Kaapana.Core.Workflows.Results;
 using Kaapana.Core.Workflows.Runs;
 using Kaapana.Server.Apis;
@@ -28,10 +29,13 @@ public static class WorkflowsExtensions
         services.AddSingleton<IContainerRunner, DockerContainerRunner>();
         services.AddSingleton(sp => new WorkflowPaths(sp.GetRequiredService<IOptions<KaapanaOptions>>().Value.DataDir));
         services.AddSingleton<WorkflowEngineState>();
+        services.AddSingleton<RunEvents>();
+        services.AddSignalR();
         services.AddSingleton<ContainerSlots>();
         services.AddSingleton<RunningItems>();
         services.AddSingleton<AlgorithmRegistry>();
         services.AddSingleton<WorkflowRuns>();
+        services.AddSingleton<LaunchTargets>();
         services.AddSingleton<InputStager>();
         services.AddSingleton<OutputCollector>();
         services.AddSingleton<RunResults>();
@@ -54,6 +58,7 @@ public static class WorkflowsExtensions
     public static IEndpointRouteBuilder MapKaapanaWorkflows(this IEndpointRouteBuilder app)
     {
         app.MapWorkflowsApi();
+        app.MapHub<RunsHub>(RunsHub.Path);
         return app;
     }
 }
