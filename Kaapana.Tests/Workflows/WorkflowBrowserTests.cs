@@ -33,12 +33,7 @@ public sealed class WorkflowBrowserTests(DockerTestEngine docker, ITestOutputHel
     public async Task ThresholdSegLaunchedFromTheUiRunsLiveToSucceededAndItsSegShowsInOhifWithProvenance()
     {
         var instanceId = "kaapana-wfui-test-" + Guid.NewGuid().ToString("N");
-        await using var server = await ViewerServer.StartAsync(new Dictionary<string, string>
-        {
-            ["Kaapana__Viewer__InstallRoot"] = ViewerServer.SharedInstallRoot,
-            ["Kaapana__Docker__Endpoint"] = docker.Endpoint,
-            ["Kaapana__Docker__InstanceId"] = instanceId,
-        });
+        await using var server = await StartServerAsync(instanceId);
         try
         {
             using (var runner = docker.NewRunner()) await AlgorithmImages.RequireAsync(runner, docker, AlgorithmImages.ThresholdSeg);
@@ -66,7 +61,7 @@ public sealed class WorkflowBrowserTests(DockerTestEngine docker, ITestOutputHel
 
                 // A manifest that does not validate is refused with its problems listed.
                 await page.Locator("[data-testid=register-image] input").FillAsync(DockerTestEngine.Image("succeed"));
-                await page.Locator("[data-testid=register-manifest] textarea").FillAsync("""{"name":"Bad Name!","version":"","parameters":[{"name":"x","type":"colour"}]}""");
+                await page.Locator("[data-testid=register-manifest] textarea").FillAsync("""{"name":"Bad Name!","version":"","parameters":[{"name":"x","type":"integer","min":5,"max":1}]}""");
                 await page.GetByRole(AriaRole.Button, new() { Name = "Register" }).ClickAsync();
                 var problems = page.Locator("[data-testid=register-errors] li");
                 await Assertions.Expect(problems.First).ToBeVisibleAsync(new() { Timeout = 30000 });
@@ -79,7 +74,7 @@ public sealed class WorkflowBrowserTests(DockerTestEngine docker, ITestOutputHel
                 await page.Locator("[data-testid=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30000 });
                 await page.Locator("[data-testid=run-algorithm]").ClickAsync();
                 await Assertions.Expect(page.Locator("[data-testid=launch-dataset]")).ToContainTextAsync("ct-three");
-                await page.Locator("[data-testid=param-lower] input").FillAsync("5000");
+                await page.Locator("[data-testid=param-lower] input").FillAsync("70000");
                 await Assertions.Expect(page.Locator("[data-testid=param-lower]")).ToContainTextAsync("above the maximum");
                 await page.Locator("[data-testid=param-lower] input").FillAsync("500");
                 await page.Locator("[data-testid=param-upper] input").FillAsync("900");
@@ -156,11 +151,7 @@ public sealed class WorkflowBrowserTests(DockerTestEngine docker, ITestOutputHel
     public async Task AFailingImageShowsTheItemFailedWithItsStderrOnTheRunPage()
     {
         var instanceId = "kaapana-wfui-fail-" + Guid.NewGuid().ToString("N");
-        await using var server = await ViewerServer.StartAsync(new Dictionary<string, string>
-        {
-            ["Kaapana__Docker__Endpoint"] = docker.Endpoint,
-            ["Kaapana__Docker__InstanceId"] = instanceId,
-        });
+        await using var server = await StartServerAsync(instanceId);
         try
         {
             var baseUri = server.Server.BaseAddress;
@@ -210,6 +201,15 @@ public sealed class WorkflowBrowserTests(DockerTestEngine docker, ITestOutputHel
             await runner.ReconcileAsync(new HashSet<string>());
         }
     }
+
+    private async Task<ViewerServer> StartServerAsync(string instanceId) => await ViewerServer.StartAsync(new Dictionary<string, string>
+    {
+        // MudBlazor's static files need Development when the server runs from build output (FIELD-NOTES).
+        ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        ["Kaapana__Viewer__InstallRoot"] = ViewerServer.SharedInstallRoot,
+        ["Kaapana__Docker__Endpoint"] = docker.Endpoint,
+        ["Kaapana__Docker__InstanceId"] = instanceId,
+    });
 
     private static async Task OpenAsync(IPage page, Uri baseUri, string path)
     {
