@@ -1,4 +1,5 @@
 using Kaapana.Server.Apis;
+using Kaapana.Server.Auth;
 using Kaapana.Server.DicomWeb;
 using Kaapana.Server.Extensions;
 using Kaapana.Server.Viewer;
@@ -15,6 +16,7 @@ builder.AddKaapanaDefaults();
 builder.AddKaapanaLifetime();
 builder.AddKaapanaLogging();
 builder.AddKaapanaIndex();
+builder.AddKaapanaAuth();
 builder.AddKaapanaArchive();
 builder.AddKaapanaDicomReceiver();
 builder.AddKaapanaJobs();
@@ -27,12 +29,14 @@ builder.AddKaapanaUi();
 var app = builder.Build();
 
 app.UseKaapanaRequestLogging();
+app.UseKaapanaAuth();
 
 app.MapKaapanaApis();
 app.MapKaapanaDicomWeb();
 app.MapKaapanaViewer();
 app.MapKaapanaJobsDashboard();
 app.MapKaapanaUi();
+app.MapKaapanaSignOut();
 app.MapKaapanaWorkflows();
 
 app.Run();

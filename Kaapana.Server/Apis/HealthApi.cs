@@ -11,7 +11,7 @@ public static class HealthApi
 
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", GetHealth).WithName(nameof(GetHealth)).WithTags("Health");
+        app.MapGet("/healthz", GetHealth).WithName(nameof(GetHealth)).WithTags("Health").AllowAnonymous();
         return app;
     }
 

@@ -1,7 +1,7 @@
 using Hangfire;
 using Hangfire.Storage.SQLite;
 using Kaapana.Core;
-using Kaapana.Server.Infrastructure;
+using Kaapana.Server.Auth;
 using Microsoft.Extensions.Options;
 
 namespace Kaapana.Server.Extensions;
@@ -39,8 +39,8 @@ public static class JobsExtensions
         app.MapHangfireDashboard(DashboardPath, new DashboardOptions
         {
             DashboardTitle = "Kaapana jobs",
-            Authorization = [new LoopbackOnlyDashboardAuthorizationFilter()],
-        });
+            Authorization = [new AdminOnlyDashboardAuthorizationFilter()],
+        }).RequireAuthorization(AuthExtensions.AdminPolicy);
 
         return app;
     }

@@ -35,7 +35,8 @@ public static class UiExtensions
     public static WebApplication MapKaapanaUi(this WebApplication app)
     {
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        // Framework scripts, MudBlazor and our CSS: the sign-in page needs them before anyone is signed in, and none is private.
+        app.MapStaticAssets().AllowAnonymous();
         app.MapGet("/api/series/{uid}/thumbnail", GetThumbnail).WithName("SeriesThumbnail");
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

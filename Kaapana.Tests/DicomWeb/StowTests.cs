@@ -368,7 +368,7 @@ public sealed class StowTests(StowServerFixture fixture, ITestOutputHelper outpu
             await File.WriteAllBytesAsync(body, Multipart("curl-boundary-7d3", [NewInstance(study, out var sop), NewInstance(study, out _, size: 64)]));
             var psi = new ProcessStartInfo(curl!) { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var arg in new[] { "-sS", "-X", "POST", "--data-binary", "@" + body, "-H", "Content-Type: multipart/related; type=\"application/dicom\"; boundary=curl-boundary-7d3",
-                         "-H", "Accept: application/dicom+json", "-w", "\n%{http_code} %{content_type}", $"{Server.BaseAddress}dicomweb/studies" })
+                         "-H", "Accept: application/dicom+json", "-u", $"{TestCredentials.AdminUser}:{TestCredentials.AdminPassword}", "-w", "\n%{http_code} %{content_type}", $"{Server.BaseAddress}dicomweb/studies" })
                 psi.ArgumentList.Add(arg);
             using var p = Process.Start(psi)!;
             var stdout = await p.StandardOutput.ReadToEndAsync();

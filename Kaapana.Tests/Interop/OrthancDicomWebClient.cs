@@ -43,7 +43,11 @@ public sealed class OrthancDicomWebClient : IAsyncDisposable
                             ["Enable"] = true,
                             ["Root"] = "/dicom-web/",
                             ["EnableWado"] = true,
-                            ["Servers"] = new JsonObject { [ServerName] = new JsonArray($"http://{relay.Endpoint}/dicomweb/") },
+                            // [url, username, password]: the plugin sends them as HTTP Basic on every request.
+                            ["Servers"] = new JsonObject
+                            {
+                                [ServerName] = new JsonArray($"http://{relay.Endpoint}/dicomweb/", TestCredentials.AdminUser, TestCredentials.AdminPassword),
+                            },
                         },
                     },
                 };

@@ -38,7 +38,9 @@ freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127
 
 # ---------------------------------------------------------------- the two servers, filled by storescu
 ours_dicom=$(freeport); ours_http=$(freeport)
-(cd "$bindir" && exec env Kaapana__DataDir="$recv/ours" Kaapana__Dicom__Port="$ours_dicom" Kaapana__Dicom__BindAddress=127.0.0.1 \
+# Every door but /healthz needs an account: the first-run admin gets a known password, curl sends it as HTTP Basic.
+bench_password="Bench-admin-pw-4711"
+(cd "$bindir" && exec env Kaapana__AdminPassword="$bench_password" Kaapana__DataDir="$recv/ours" Kaapana__Dicom__Port="$ours_dicom" Kaapana__Dicom__BindAddress=127.0.0.1 \
     Kaapana__Viewer__Enabled=false ASPNETCORE_ENVIRONMENT=Production dotnet Kaapana.Server.dll --urls "http://127.0.0.1:$ours_http" \
     >"$out/ours.log" 2>&1) &
 pids+=($!)
@@ -53,7 +55,7 @@ storescu +sd +r +sp '*.dcm' -aec ORTHANC "$orthanc_host" "$orthanc_port" "$data"
 wait "$s1"
 sleep 2
 
-ours="http://127.0.0.1:$ours_http/dicomweb"
+ours="http://admin:$bench_password@127.0.0.1:$ours_http/dicomweb"
 orthanc="http://$orthanc_host:8042/dicom-web"
 
 # ---------------------------------------------------------------- QIDO

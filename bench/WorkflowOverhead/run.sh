@@ -32,8 +32,10 @@ dcmodify -q -nb -gst -gse -gin "$out"/dicom/*.dcm
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 dport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-api="http://127.0.0.1:$port/api"
-Kaapana__DataDir="$out/data" Kaapana__Docker__Endpoint="$endpoint" Kaapana__Docker__InstanceId="bench-$$" \
+# Every door but /healthz needs an account: the first-run admin gets a known password, curl sends it as HTTP Basic.
+bench_password="Bench-admin-pw-4711"
+api="http://admin:$bench_password@127.0.0.1:$port/api"
+Kaapana__AdminPassword="$bench_password" Kaapana__DataDir="$out/data" Kaapana__Docker__Endpoint="$endpoint" Kaapana__Docker__InstanceId="bench-$$" \
   Kaapana__Workflows__CpuSlots="$slots" Serilog__MinimumLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
   dotnet "$server_dll" --urls "http://127.0.0.1:$port" --Kaapana:Dicom:Port="$dport" --Kaapana:Dicom:BindAddress=127.0.0.1 \
   >"$out/server.log" 2>&1 &

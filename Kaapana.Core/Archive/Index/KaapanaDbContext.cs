@@ -1,12 +1,15 @@
+using Kaapana.Core.Auth;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace Kaapana.Core.Archive.Index;
 
 /// <summary>
 /// The archive index. The model uses only provider-neutral configuration (no SQLite column
-/// types or pragmas) so that a PostgreSQL provider can be added with its own migrations.
+/// types or pragmas) so that a PostgreSQL provider can be added with its own migrations. It also holds the sign-in
+/// accounts and roles (ASP.NET Core Identity), so users and data share one database.
 /// </summary>
-public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options) : DbContext(options)
+public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options) : IdentityDbContext<KaapanaUser>(options)
 {
     public DbSet<Project> Projects => Set<Project>();
     public DbSet<Patient> Patients => Set<Patient>();
@@ -31,6 +34,8 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        base.OnModelCreating(modelBuilder); // the Identity tables (AspNetUsers, AspNetRoles, ...)
+
         modelBuilder.Entity<Project>(project =>
         {
             project.Property(p => p.Name).HasMaxLength(200);
