@@ -100,6 +100,15 @@ public sealed class WorkflowBrowserTests(DockerTestEngine docker, ITestOutputHel
                 var run = (await http.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}"))!;
                 Assert.Equal("""{"lower":500,"upper":900,"label":"Dense disc"}""", run["parameters"]!.ToJsonString());
 
+                // The runs list shows it ended, with its target and progress.
+                await OpenAsync(page, baseUri, "/runs");
+                var listed = page.Locator($"[data-testid=run-row][data-run='{runId}']");
+                await Assertions.Expect(listed.Locator("[data-testid=run-state]")).ToHaveAttributeAsync("data-state", "Succeeded");
+                await Assertions.Expect(listed).ToContainTextAsync("ct-three v1");
+                await Assertions.Expect(listed.Locator("[data-testid=run-progress]")).ToHaveTextAsync("3/3");
+                await page.GotoAsync(new Uri(baseUri, $"/runs/{runId}").ToString());
+                await Assertions.Expect(page.Locator("[data-testid=derived-row]")).ToHaveCountAsync(3, new() { Timeout = 30000 });
+
                 // The derived series' page: provenance.
                 await page.Locator("[data-testid=derived-row] a").First.ClickAsync();
                 await page.WaitForURLAsync(new Regex("/series/[0-9.]+$"));
@@ -199,6 +208,48 @@ public sealed class WorkflowBrowserTests(DockerTestEngine docker, ITestOutputHel
         {
             using var runner = docker.NewRunner(o => o.InstanceId = instanceId);
             await runner.ReconcileAsync(new HashSet<string>());
+        }
+    }
+
+    [Fact]
+    public async Task WithoutADockerEngineTheWorkflowPagesSaySoAndTheRestOfTheUiWorks()
+    {
+        await using var server = await ViewerServer.StartAsync(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Kaapana__Viewer__InstallRoot"] = ViewerServer.SharedInstallRoot,
+            ["Kaapana__Docker__Endpoint"] = $"unix:///tmp/no-docker-{Guid.NewGuid():N}.sock",
+        });
+        var baseUri = server.Server.BaseAddress;
+        await using var browser = await Chromium.LaunchAsync(nameof(WithoutADockerEngineTheWorkflowPagesSaySoAndTheRestOfTheUiWorks), "web",
+            new ViewportSize { Width = 1280, Height = 800 });
+        output.WriteLine($"Artifacts: {browser.Artifacts}");
+        var page = browser.Page;
+        try
+        {
+            await BrowserSignIn.AsAdminAsync(page, baseUri);
+            foreach (var path in new[] { "/algorithms", "/runs" })
+            {
+                await OpenAsync(page, baseUri, path);
+                var banner = page.Locator("[data-testid=engine-unavailable]");
+                await Assertions.Expect(banner).ToContainTextAsync("Workflow engine unavailable:", new() { Timeout = 30000 });
+                await Assertions.Expect(banner).ToContainTextAsync("no-docker-");
+            }
+            await Assertions.Expect(page.Locator("[data-testid=no-runs]")).ToBeVisibleAsync();
+            await OpenAsync(page, baseUri, "/algorithms");
+            await Assertions.Expect(page.Locator("[data-testid=register] button", new() { HasTextString = "Register" })).ToBeDisabledAsync();
+            await browser.ScreenshotAsync("1-engine-unavailable");
+            // The rest of the UI is unaffected.
+            await OpenAsync(page, baseUri, "/browse");
+            await Assertions.Expect(page.Locator("[data-testid=series-count]")).ToContainTextAsync("0 series");
+            await Assertions.Expect(page.Locator("[data-testid=engine-unavailable]")).ToHaveCountAsync(0);
+        }
+        catch
+        {
+            await browser.ScreenshotAsync("failure");
+            output.WriteLine(browser.Log);
+            output.WriteLine(server.Server.Output);
+            throw;
         }
     }
 
