@@ -195,6 +195,23 @@ public sealed class WorkflowBrowserTests(DockerTestEngine docker, ITestOutputHel
                 await Assertions.Expect(page.Locator("[data-testid=item-log] .k-stderr")).ToContainTextAsync("fail: cannot read input: no such series", new() { Timeout = 30000 });
                 await Assertions.Expect(page.Locator("[data-testid=retry-failed]")).ToBeEnabledAsync();
                 await browser.ScreenshotAsync("1-failed-with-stderr");
+
+                // Retry failed: the same item runs again (one retry) and fails again, live.
+                var runUrl = page.Url;
+                // The run's command buttons sit in its first row, which the fixed app bar covers once scrolled to the top
+                // (MainLayout's "pa-4" on MudMainContent drops the app bar offset), so the click is dispatched to the button.
+                await page.Locator("[data-testid=retry-failed]").DispatchEventAsync("click");
+                await Assertions.Expect(page.Locator("[data-testid=command-result]")).ToContainTextAsync("queued again");
+                await Assertions.Expect(item.Locator("[data-testid=item-retries]")).ToHaveTextAsync("1", new() { Timeout = (float)Patience.TotalMilliseconds });
+                await Assertions.Expect(page.Locator("[data-testid=run-state]").First).ToHaveAttributeAsync("data-state", "Failed", new() { Timeout = (float)Patience.TotalMilliseconds });
+                await Assertions.Expect(item).ToHaveAttributeAsync("data-state", "Failed");
+
+                // Re-run with the same settings: a new run, which says whose re-run it is.
+                await page.Locator("[data-testid=rerun]").DispatchEventAsync("click");
+                await page.WaitForURLAsync(url => url != runUrl && Regex.IsMatch(url, "/runs/\\d+$"), new() { Timeout = 30000 });
+                await Assertions.Expect(page.Locator("[data-testid=run-facts]")).ToContainTextAsync($"re-run of #{runUrl[(runUrl.LastIndexOf('/') + 1)..]}");
+                await Assertions.Expect(page.Locator("[data-testid=run-state]").First).ToHaveAttributeAsync("data-state", "Failed", new() { Timeout = (float)Patience.TotalMilliseconds });
+                await browser.ScreenshotAsync("2-rerun-failed");
             }
             catch
             {

@@ -33,10 +33,21 @@ public sealed class RunEventPump : IAsyncDisposable
                 if (_pending.IsEmpty) continue;
                 var batch = new List<RunEvent>();
                 while (_pending.TryDequeue(out var e)) batch.Add(e);
-                await onBatch(batch);
+                try
+                {
+                    await onBatch(batch);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // One failed refresh (the index busy, a page error) must not end live updates; the next batch tries again.
+                    LastError = e;
+                }
             }
         });
     }
+
+    /// <summary>The last exception a batch handler threw (kept for diagnosis; the pump carries on).</summary>
+    public Exception? LastError { get; private set; }
 
     public async ValueTask DisposeAsync()
     {
