@@ -4,6 +4,7 @@ using Kaapana.Core.Auth;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
@@ -83,6 +84,10 @@ public static class AuthExtensions
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(AdminPolicy, policy => policy.RequireRole(KaapanaRoles.Admin));
         services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, SecurityStampRevalidation>();
+        // Cookies re-read the account this often: a reset password, a role change or a deletion reaches them within a minute.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+        services.AddSingleton<UserAdministration>();
 
         // After the index migrator (registered earlier), before Kestrel.
         services.AddHostedService<AdminBootstrap>();
@@ -128,7 +133,10 @@ public static class AuthExtensions
         }
         else if (status == StatusCodes.Status403Forbidden)
         {
+            // A signed-in user on a page their role does not open (e.g. a Researcher on /admin/users).
             context.Response.StatusCode = status;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            return context.Response.WriteAsync("You are not authorized to see this page. Go back to / or sign in as another user at /signin.");
         }
         else
         {
