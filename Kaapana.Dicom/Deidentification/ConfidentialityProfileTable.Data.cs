@@ -477,7 +477,10 @@ FFFAFFFA X | Digital Signatures Sequence
     // UID, Modifying Device Manufacturer. Ours (not in the table; chosen because they carry the same information as rows above):
     // birth/death date in an alternative calendar, the issuer qualifiers of the patient ID, the SR Text Value and the presentation
     // state Unformatted Text Value (free text that the Basic Profile's D on Content / Graphic Annotation Sequence would replace), and instance-level UIDs of the PS3.6 dictionary that reference other
-    // instances or frames of reference, so that references stay consistent after remapping.
+    // instances or frames of reference, so that references stay consistent after remapping (including the retired findings-group
+    // UIDs of early SR), and the UIDs naming the source's own repository (Retrieve Location UID, XDS Repository Unique ID and
+    // Home Community ID: they identify the institution, so they go unless Retain Institution Identity). Every other UI attribute
+    // of PS3.6 names a class, syntax or scheme (checked by UidCoverageTests).
     private const string AdditionalRows = """
 0008010D U U:K | Context Group Extension Creator UID
 00089123 U U:K | Creator Version UID
@@ -504,6 +507,11 @@ FFFAFFFA X | Digital Signatures Sequence
 00701209 U U:K | Volumetric Presentation Input Set UID
 300A0675 U U:K | Equipment Frame of Reference UID
 300A0785 U U:K | Referenced Treatment Position Group UID
+0040A021 U U:K | Findings Group UID (Trial)
+0040A022 U U:K | Referenced Findings Group UID (Trial)
+0040E011 X I:K | Retrieve Location UID
+0040E030 X I:K | Repository Unique ID
+0040E031 X I:K | Home Community ID
 """;
 
     // Conformance overrides: rows whose Basic Profile action would break IOD conformance where the attribute is Type 2, found by

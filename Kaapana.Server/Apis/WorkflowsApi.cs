@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kaapana.Core.Archive.Index;
@@ -22,7 +23,7 @@ public static class WorkflowsApi
     public sealed record RegisterAlgorithmDto(string? Image, JsonElement? Manifest, bool AllowNetwork = false);
 
     public sealed record AlgorithmDto(int Id, string Name, string Version, string ImageReference, string ImageDigest, bool Enabled,
-        bool NetworkAllowed, bool ManifestFromImage, DateTime RegisteredAt, JsonNode? Manifest);
+        bool NetworkAllowed, bool ManifestFromImage, DateTime RegisteredAt, JsonNode? Manifest, AlgorithmKind Kind);
 
     public sealed record CreateRunDto(int AlgorithmId, JsonObject? Parameters, long? DatasetVersionId, IReadOnlyList<string>? Series, string? Project, string? RequestedBy);
 
@@ -32,7 +33,7 @@ public static class WorkflowsApi
     public sealed record RunDto(long Id, int AlgorithmId, string AlgorithmName, string AlgorithmVersion, string ImageDigest, JsonNode? Parameters,
         int ProjectId, long? DatasetVersionId, JsonNode? SeriesSelection, WorkState State, DateTime CreatedAt, DateTime? StartedAt,
         DateTime? EndedAt, string? RequestedBy, int? ResultsDatasetId, long? RerunOf, IReadOnlyDictionary<string, int> ItemStates,
-        IReadOnlyList<RunItemDto>? Items);
+        IReadOnlyList<RunItemDto>? Items, int? TriggerRuleId = null);
 
     public sealed record ArtifactDto(long Id, long ItemId, string Name, long Size, string Sha256, string Download);
 
@@ -77,7 +78,7 @@ public static class WorkflowsApi
     }
 
     private static AlgorithmDto ToDto(Algorithm a) => new(a.Id, a.Name, a.Version, a.ImageReference, a.ImageDigest, a.Enabled, a.NetworkAllowed,
-        a.ManifestFromImage, a.RegisteredAt, JsonNode.Parse(a.ManifestJson));
+        a.ManifestFromImage, a.RegisteredAt, JsonNode.Parse(a.ManifestJson), a.Kind);
 
     public static async Task<Ok<List<AlgorithmDto>>> ListAlgorithms(AlgorithmRegistry registry, CancellationToken ct) =>
         TypedResults.Ok((await registry.ListAsync(ct)).Select(ToDto).ToList());
@@ -113,7 +114,7 @@ public static class WorkflowsApi
         r.SeriesSelectionJson is { } s ? JsonNode.Parse(s) : null, r.State, r.CreatedAt, r.StartedAt, r.EndedAt, r.RequestedBy, r.ResultsDatasetId, r.RerunOf,
         counts.ToDictionary(c => c.Key.ToString(), c => c.Value),
         items?.Select(i => new RunItemDto(i.Id, i.ScopeKey, i.State, i.InstanceCount, i.Attempt, i.ExitCode, i.ContainerId, i.StartedAt, i.EndedAt,
-            i.Error, i.LogPath is not null || i.State == WorkState.Running, i.MetricsJson is not null)).ToList());
+            i.Error, i.LogPath is not null || i.State == WorkState.Running, i.MetricsJson is not null)).ToList(), r.TriggerRuleId);
 
     public static async Task<Ok<List<RunDto>>> ListRuns(WorkflowRuns runs, CancellationToken ct, int? limit = null)
     {
@@ -126,10 +127,12 @@ public static class WorkflowsApi
         await runs.GetAsync(id, ct) is { } r ? TypedResults.Ok(ToDto(r.Run, r.Items)) : TypedResults.NotFound();
 
     public static async Task<Results<Created<RunDto>, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ProblemHttpResult>> CreateRun(
-        CreateRunDto request, WorkflowRuns runs, IContainerRunner runner, CancellationToken ct)
+        CreateRunDto request, WorkflowRuns runs, AlgorithmRegistry registry, IContainerRunner runner, ClaimsPrincipal user, CancellationToken ct)
     {
-        if (await EngineUnavailableAsync(runner, ct) is { } unavailable) return unavailable;
-        var result = await runs.CreateAsync(new CreateRunRequest(request.AlgorithmId, request.Parameters, request.DatasetVersionId, request.Series, request.Project, request.RequestedBy), ct);
+        // The run's user is the signed-in caller (built-ins such as delete-series decide by it); the body's value only without sign-in.
+        var requestedBy = user.Identity is { IsAuthenticated: true, Name: { } name } ? name : request.RequestedBy;
+        if (!await registry.IsBuiltInAsync(request.AlgorithmId, ct) && await EngineUnavailableAsync(runner, ct) is { } unavailable) return unavailable;
+        var result = await runs.CreateAsync(new CreateRunRequest(request.AlgorithmId, request.Parameters, request.DatasetVersionId, request.Series, request.Project, requestedBy), ct);
         return await ToResultAsync(result, runs, created: true, ct);
     }
 
@@ -162,16 +165,17 @@ public static class WorkflowsApi
     }
 
     public static async Task<Results<Created<RunDto>, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ProblemHttpResult>> RetryFailed(
-        long id, WorkflowRuns runs, IContainerRunner runner, CancellationToken ct)
+        long id, WorkflowRuns runs, AlgorithmRegistry registry, IContainerRunner runner, CancellationToken ct)
     {
-        if (await EngineUnavailableAsync(runner, ct) is { } unavailable) return unavailable;
+        if (!await registry.IsBuiltInRunAsync(id, ct) && await EngineUnavailableAsync(runner, ct) is { } unavailable) return unavailable;
         return await ToResultAsync(await runs.RetryFailedAsync(id, ct), runs, created: false, ct);
     }
 
     public static async Task<Results<Created<RunDto>, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ProblemHttpResult>> Rerun(
-        long id, WorkflowRuns runs, IContainerRunner runner, CancellationToken ct, string? requestedBy = null)
+        long id, WorkflowRuns runs, AlgorithmRegistry registry, IContainerRunner runner, ClaimsPrincipal user, CancellationToken ct, string? requestedBy = null)
     {
-        if (await EngineUnavailableAsync(runner, ct) is { } unavailable) return unavailable;
+        if (user.Identity is { IsAuthenticated: true, Name: { } name }) requestedBy = name;
+        if (!await registry.IsBuiltInRunAsync(id, ct) && await EngineUnavailableAsync(runner, ct) is { } unavailable) return unavailable;
         return await ToResultAsync(await runs.RerunAsync(id, requestedBy, ct), runs, created: true, ct);
     }
 

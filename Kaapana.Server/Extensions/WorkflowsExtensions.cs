@@ -1,11 +1,14 @@
 using Hangfire;
 using Kaapana.Core;
 using Kaapana.Core.Workflows;
+using Kaapana.Core.Workflows.BuiltIn;
 using Kaapana.Core.Workflows.Docker;
 using Kaapana.Core.Workflows.Engine;
 using Kaapana.Core.Workflows.Events;
 using Kaapana.Core.Workflows.Results;
 using Kaapana.Core.Workflows.Runs;
+using Kaapana.Core.Workflows.Triggers;
+using Kaapana.Core.Archive.Ingest;
 using Kaapana.Server.Apis;
 using Kaapana.Server.Workflows;
 using Microsoft.Extensions.Options;
@@ -42,9 +45,24 @@ public static class WorkflowsExtensions
         services.AddSingleton<RunItemExecutor>();
         services.AddSingleton<IRunItemQueue, HangfireRunItemQueue>();
         services.AddTransient<RunItemJob>();
+        services.AddSingleton<TriggerRules>();
+        services.AddSingleton<TriggerFirer>();
+        services.AddScoped<ISeriesCompletedHandler, TriggerOnSeriesCompleted>();
+
+        // Built-in algorithms (Workflows/BuiltIn): seeded as algorithms at start-up, executed in-process without Docker.
+        services.AddSingleton<IBuiltInWorkflow, SendToNodeWorkflow>();
+        services.AddSingleton<IBuiltInWorkflow, ZipExportWorkflow>();
+        services.AddSingleton<IBuiltInWorkflow, DeidentifyWorkflow>();
+        services.AddSingleton<IBuiltInWorkflow, DeleteSeriesWorkflow>();
+        services.AddSingleton<BuiltInWorkflows>();
+        services.AddSingleton<BuiltInItemRunner>();
+        services.AddSingleton<DeidentificationKeys>();
+        services.AddSingleton<RunUsers>();
+        services.AddHostedService<BuiltInAlgorithmSeeder>();
 
         // Recovery first (hosted services start in registration order), then the workers that execute items.
         services.AddHostedService<WorkflowStartup>();
+        services.AddHostedService<TriggerCatchUp>();
         services.AddHangfireServer((sp, options) =>
         {
             var workflows = sp.GetRequiredService<IOptions<WorkflowOptions>>().Value;
@@ -58,6 +76,7 @@ public static class WorkflowsExtensions
     public static IEndpointRouteBuilder MapKaapanaWorkflows(this IEndpointRouteBuilder app)
     {
         app.MapWorkflowsApi();
+        app.MapTriggersApi();
         app.MapHub<RunsHub>(RunsHub.Path);
         return app;
     }

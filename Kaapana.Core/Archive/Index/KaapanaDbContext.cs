@@ -28,6 +28,9 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
     public DbSet<RunItem> RunItems => Set<RunItem>();
     public DbSet<RunArtifact> RunArtifacts => Set<RunArtifact>();
     public DbSet<DerivedSeries> DerivedSeries => Set<DerivedSeries>();
+    public DbSet<Workflows.Triggers.TriggerRule> TriggerRules => Set<Workflows.Triggers.TriggerRule>();
+    public DbSet<Workflows.Triggers.TriggerFiring> TriggerFirings => Set<Workflows.Triggers.TriggerFiring>();
+    public DbSet<Kaapana.Core.Workflows.BuiltIn.DeidentificationKey> DeidentificationKeys => Set<Kaapana.Core.Workflows.BuiltIn.DeidentificationKey>();
 
     // DICOM value lengths (PS3.5 6.2): UI 64, LO 64, SH 16, CS 16, PN 64 per group (3 groups), DA 8, TM 16, AE 16.
     private const int UI = 64, LO = 64, SH = 16, CS = 16, PN = 200, DA = 8, TM = 16, AE = 16;
@@ -171,5 +174,6 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
         });
 
         WorkflowModel.Configure(modelBuilder);
+        Workflows.Triggers.TriggerModel.Configure(modelBuilder);
     }
 }

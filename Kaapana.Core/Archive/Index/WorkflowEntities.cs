@@ -6,10 +6,21 @@ namespace Kaapana.Core.Archive.Index;
 // The workflow engine's rows (Kaapana.Core/Workflows/README.md). JSON columns hold what is read whole and never queried
 // inside (manifests, parameters, metrics, input lists), so the model stays provider-neutral.
 
+/// <summary>How an algorithm's items execute: in a container, or in the server's own code (Workflows/BuiltIn, no Docker needed).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<AlgorithmKind>))]
+public enum AlgorithmKind
+{
+    Container = 0,
+    BuiltIn = 1,
+}
+
 /// <summary>A registered algorithm: its manifest and the image ID it was pinned to when registered.</summary>
 public sealed class Algorithm
 {
     public int Id { get; set; }
+
+    /// <summary>Container (a registered image) or BuiltIn (seeded at start-up; its "digest" is <c>builtin:&lt;name&gt;@&lt;version&gt;</c>).</summary>
+    public AlgorithmKind Kind { get; set; }
     public required string Name { get; set; }
     public required string Version { get; set; }
 
@@ -80,6 +91,9 @@ public sealed class WorkflowRun
     public long? RerunOf { get; set; }
 
     public bool CancelRequested { get; set; }
+
+    /// <summary>The trigger rule whose firing created this run (null for runs launched by a person or the API).</summary>
+    public int? TriggerRuleId { get; set; }
 }
 
 /// <summary>One container's worth of work: a series, a study or the whole input, depending on the manifest's scope.</summary>
@@ -185,6 +199,7 @@ internal static class WorkflowModel
             r.Property(x => x.RequestedBy).HasMaxLength(200);
             r.HasIndex(x => x.State);
             r.HasIndex(x => x.ProjectId);
+            r.HasIndex(x => x.TriggerRuleId);
             r.HasOne<Algorithm>().WithMany().HasForeignKey(x => x.AlgorithmId).OnDelete(DeleteBehavior.Restrict);
             r.HasOne<Project>().WithMany().HasForeignKey(x => x.ProjectId).OnDelete(DeleteBehavior.Restrict);
         });
@@ -208,6 +223,13 @@ internal static class WorkflowModel
             a.HasIndex(x => x.RunId);
             a.HasIndex(x => x.RunItemId);
             a.HasOne<RunItem>().WithMany().HasForeignKey(x => x.RunItemId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Kaapana.Core.Workflows.BuiltIn.DeidentificationKey>(k =>
+        {
+            k.HasKey(x => x.ProjectId);
+            k.Property(x => x.ProjectId).ValueGeneratedNever();
+            k.HasOne<Project>().WithMany().HasForeignKey(x => x.ProjectId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<DerivedSeries>(d =>

@@ -33,6 +33,7 @@ public sealed class AlgorithmRegistry(IDbContextFactory<KaapanaDbContext> dbFact
             var parsed = ManifestParser.Parse(request.ManifestJson);
             if (!parsed.IsValid) return Invalid([.. parsed.Errors.Select(e => "manifest " + e)]);
             uploaded = parsed.Manifest;
+            if (IsReserved(uploaded!.Name)) return Invalid([Reserved]);
         }
         var image = string.IsNullOrWhiteSpace(request.Image) ? uploaded?.Image : request.Image.Trim();
         if (string.IsNullOrWhiteSpace(image))
@@ -59,6 +60,7 @@ public sealed class AlgorithmRegistry(IDbContextFactory<KaapanaDbContext> dbFact
             if (!parsed.IsValid) return Invalid([.. parsed.Errors.Select(e => $"manifest in the {ContainerLabels.Algorithm} label of '{image}': {e}")]);
             manifest = parsed.Manifest!;
         }
+        if (IsReserved(manifest.Name)) return Invalid([Reserved]);
         manifest = manifest with { Image = image };
         var digest = info.PinnedReference;
 
@@ -83,10 +85,28 @@ public sealed class AlgorithmRegistry(IDbContextFactory<KaapanaDbContext> dbFact
         return new RegistrationResult(RegistrationOutcome.Registered, algorithm, []);
     }
 
+    private static readonly string Reserved = $"manifest $.name: names starting with '{BuiltIn.BuiltInWorkflows.NamePrefix}' are reserved for the server's built-in algorithms";
+
+    private static bool IsReserved(string name) => name.StartsWith(BuiltIn.BuiltInWorkflows.NamePrefix, StringComparison.Ordinal);
+
     public async Task<IReadOnlyList<Algorithm>> ListAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.Algorithms.AsNoTracking().OrderBy(a => a.Name).ThenBy(a => a.Version).ToListAsync(ct);
+    }
+
+    /// <summary>Built-in algorithms run without the container engine, so commands on them do not need it.</summary>
+    public async Task<bool> IsBuiltInAsync(int algorithmId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Algorithms.AnyAsync(a => a.Id == algorithmId && a.Kind == AlgorithmKind.BuiltIn, ct);
+    }
+
+    /// <summary>Whether a run's algorithm is built in (false for an unknown run).</summary>
+    public async Task<bool> IsBuiltInRunAsync(long runId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.WorkflowRuns.AnyAsync(r => r.Id == runId && r.ImageDigest.StartsWith(BuiltIn.BuiltInWorkflows.DigestPrefix), ct);
     }
 
     public async Task<Algorithm?> GetAsync(int id, CancellationToken ct = default)

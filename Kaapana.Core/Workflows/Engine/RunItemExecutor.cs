@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Kaapana.Core.Archive.Index;
+using Kaapana.Core.Workflows.BuiltIn;
 using Kaapana.Core.Workflows.Docker;
 using Kaapana.Core.Workflows.Events;
 using Kaapana.Core.Workflows.Manifest;
@@ -29,6 +30,7 @@ public sealed class RunItemExecutor(
     WorkflowEngineState engine,
     WorkflowPaths paths,
     RunEvents events,
+    BuiltInItemRunner builtIns,
     IOptions<WorkflowOptions> options,
     ILogger<RunItemExecutor> logger)
 {
@@ -59,7 +61,10 @@ public sealed class RunItemExecutor(
             var run = await db.WorkflowRuns.AsNoTracking().FirstAsync(r => r.Id == item.RunId, shutdown);
             events.Publish(new ItemStateChanged(run.Id, item.Id, WorkState.Running, item.Attempt));
             await runs.RollUpAsync(run.Id, shutdown);
-            var outcome = await ExecuteClaimedAsync(run, item, cts.Token, shutdown);
+            // Built-in algorithms run in-process (no container, no slot); everything around them is the same.
+            var outcome = BuiltInWorkflows.IsBuiltIn(run)
+                ? await builtIns.ExecuteAsync(run, item, cts.Token, shutdown) is { } b ? new Outcome(b.State, b.Error, LogPath: b.LogPath) : null
+                : await ExecuteClaimedAsync(run, item, cts.Token, shutdown);
             if (outcome is null) return; // shutting down: left Running for the next start
             await FinishAsync(run, item, dispatch, outcome, shutdown);
         }

@@ -28,7 +28,7 @@ public static partial class ManifestParser
 
     public const int MaxRetries = 5;
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
+    [GeneratedRegex("^(builtin/)?[a-z0-9][a-z0-9._-]{0,63}$")]
     private static partial Regex NamePattern();
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,63}$")]

@@ -6,13 +6,20 @@ namespace Kaapana.Core.Workflows.Runs;
 /// A launch: an algorithm, parameter values, and input as either a frozen dataset version or an explicit list of series
 /// (within <paramref name="Project"/>). Describable as JSON, so a run can later be sent to another site.
 /// </summary>
+/// <param name="TriggerRuleId">The trigger rule firing this run, if any (recorded on the run).</param>
+/// <param name="RefusedBecause">
+/// Record the run, but as refused: its items end Failed with this reason instead of being queued (a trigger firing while
+/// the container engine is unreachable stays visible, and "retry failed" can start it later).
+/// </param>
 public sealed record CreateRunRequest(
     int AlgorithmId,
     JsonObject? Parameters = null,
     long? DatasetVersionId = null,
     IReadOnlyList<string>? Series = null,
     string? Project = null,
-    string? RequestedBy = null);
+    string? RequestedBy = null,
+    int? TriggerRuleId = null,
+    string? RefusedBecause = null);
 
 public enum RunCommandOutcome
 {

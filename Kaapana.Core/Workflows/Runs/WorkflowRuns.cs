@@ -20,6 +20,7 @@ public sealed class WorkflowRuns(
     RunningItems running,
     ContainerSlots slots,
     RunEvents events,
+    BuiltIn.BuiltInWorkflows builtIns,
     ILogger<WorkflowRuns> logger)
 {
     private const int ChunkSize = 500;
@@ -99,6 +100,13 @@ public sealed class WorkflowRuns(
                 (modalities.Count > 0 ? $" (modalities {string.Join(", ", modalities)})" : "") +
                 (sopClasses.Count > 0 ? $" (SOP classes {string.Join(", ", sopClasses)})" : ""));
 
+        if (algorithm.Kind == AlgorithmKind.BuiltIn)
+        {
+            if (builtIns.Find(algorithm.Name) is not { } builtIn) return RunCommandResult.Invalid($"this server has no built-in algorithm {algorithm.Name}");
+            var problems = await builtIn.ValidateAsync(new BuiltIn.BuiltInLaunch(parameters.Values!, projectId, request.RequestedBy), ct);
+            if (problems.Count > 0) return new RunCommandResult(RunCommandOutcome.Invalid, null, problems);
+        }
+
         var groups = manifest.Input.Scope switch
         {
             InputScope.Series => accepted.GroupBy(i => i.Series),
@@ -110,9 +118,21 @@ public sealed class WorkflowRuns(
             AlgorithmId = algorithm.Id, AlgorithmName = algorithm.Name, AlgorithmVersion = algorithm.Version, ImageDigest = algorithm.ImageDigest,
             ManifestJson = algorithm.ManifestJson, ParametersJson = parameters.Values!.ToJsonString(), ProjectId = projectId,
             DatasetVersionId = request.DatasetVersionId, SeriesSelectionJson = selectionJson, State = WorkState.Queued,
-            CreatedAt = DateTime.UtcNow, RequestedBy = request.RequestedBy,
+            CreatedAt = DateTime.UtcNow, RequestedBy = request.RequestedBy, TriggerRuleId = request.TriggerRuleId,
         };
         var items = groups.OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => NewItem(g.Key, g.OrderBy(i => i.Series, StringComparer.Ordinal).ThenBy(i => i.Sop, StringComparer.Ordinal).ToList())).ToList();
+        if (request.RefusedBecause is { } reason)
+        {
+            var now = DateTime.UtcNow;
+            run.State = WorkState.Failed;
+            run.EndedAt = now;
+            foreach (var item in items)
+            {
+                item.State = WorkState.Failed;
+                item.Error = reason;
+                item.EndedAt = now;
+            }
+        }
         return await StartAsync(db, run, items, manifest, ct);
     }
 
@@ -133,10 +153,11 @@ public sealed class WorkflowRuns(
         db.RunItems.AddRange(items);
         await db.SaveChangesAsync(ct);
         // A crash before every job is enqueued leaves Queued items without a job; start-up dispatches them again.
-        foreach (var item in items) item.JobId = queue.Enqueue(item.Id, item.Dispatch);
+        foreach (var item in items.Where(i => i.State == WorkState.Queued)) item.JobId = queue.Enqueue(item.Id, item.Dispatch);
         await db.SaveChangesAsync(ct);
         events.Publish(new RunStateChanged(run.Id, run.State));
-        logger.LogInformation("Run {Run}: {Algorithm} {Version} on {Items} items", run.Id, run.AlgorithmName, run.AlgorithmVersion, items.Count);
+        logger.LogInformation("Run {Run}: {Algorithm} {Version} on {Items} items{Refused}", run.Id, run.AlgorithmName, run.AlgorithmVersion, items.Count,
+            run.State == WorkState.Failed ? " (refused: " + items[0].Error + ")" : "");
         return RunCommandResult.Ok(run.Id);
     }
 

@@ -1,0 +1,182 @@
+using System.Text.Json.Nodes;
+using Kaapana.Core.Archive.Dicom;
+using Kaapana.Core.Archive.Index;
+using Kaapana.Core.Archive.Ingest;
+using Kaapana.Core.Archive.Projects;
+using Kaapana.Core.Workflows.Docker;
+using Kaapana.Core.Workflows.Results;
+using Kaapana.Core.Workflows.Runs;
+using Kaapana.Server.Extensions;
+using Kaapana.Tests.Archive;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Kaapana.Tests.Workflows.BuiltIn;
+
+/// <summary>
+/// Archive + Hangfire + workflow engine as the server composes them, with the Docker endpoint pointing at a socket that does
+/// not exist: every built-in test therefore also shows that built-ins need no container engine. Remote DICOM nodes come from
+/// <c>Kaapana:Dicom:RemoteNodes</c> as in the server.
+/// </summary>
+public sealed class BuiltInTestHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private BuiltInTestHost(IHost host, string dataDir)
+    {
+        _host = host;
+        DataDir = dataDir;
+    }
+
+    public string DataDir { get; }
+    public string ArchiveDir => Path.Combine(DataDir, "archive");
+    public IServiceProvider Services => _host.Services;
+    public WorkflowRuns Runs => Services.GetRequiredService<WorkflowRuns>();
+    public RunResults Results => Services.GetRequiredService<RunResults>();
+    public IProjectCatalog Projects => Services.GetRequiredService<IProjectCatalog>();
+    public IIngestService Ingest => Services.GetRequiredService<IIngestService>();
+    public KaapanaDbContext CreateDb() => Services.GetRequiredService<IDbContextFactory<KaapanaDbContext>>().CreateDbContext();
+
+    public static async Task<BuiltInTestHost> StartAsync(IDictionary<string, string?>? settings = null)
+    {
+        var dataDir = Directory.CreateTempSubdirectory("kaapana-builtin-").FullName;
+        var config = new Dictionary<string, string?>
+        {
+            ["Kaapana:Docker:Endpoint"] = $"unix:///tmp/kaapana-no-docker-{Guid.NewGuid():N}.sock",
+            ["Kaapana:Workflows:CpuSlots"] = "2",
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
+        var host = await ArchiveTestHost.StartHostAsync(dataDir, config, builder =>
+        {
+            builder.Services.AddOptions<DicomReceiverOptions>().BindConfiguration(DicomReceiverOptions.SectionName);
+            builder.AddKaapanaJobs();
+            builder.AddKaapanaWorkflows();
+        });
+        var result = new BuiltInTestHost(host, dataDir);
+        var engine = await host.Services.GetRequiredService<IContainerRunner>().PingAsync();
+        Assert.False(engine.Available, "these tests must run without a reachable Docker engine");
+        return result;
+    }
+
+    public async Task<Algorithm> BuiltInAsync(string name)
+    {
+        await using var db = CreateDb();
+        var a = await db.Algorithms.AsNoTracking().FirstOrDefaultAsync(x => x.Name == name);
+        Assert.True(a is not null, $"built-in {name} was not seeded");
+        Assert.Equal(AlgorithmKind.BuiltIn, a.Kind);
+        return a;
+    }
+
+    /// <summary>Ingests CT series of generated instances into <paramref name="project"/>; returns their series UIDs.</summary>
+    public async Task<List<string>> SeedSeriesAsync(string project, int seriesCount, int instances = 2)
+    {
+        var study = TestInstances.NewUid();
+        var series = new List<string>();
+        for (int s = 0; s < seriesCount; s++)
+        {
+            var uid = TestInstances.NewUid();
+            series.Add(uid);
+            for (int i = 1; i <= instances; i++)
+            {
+                using var ms = new MemoryStream(TestInstances.Create(new TestInstances.Spec("P-" + study[^6..], "Builtin^Test", study, uid, TestInstances.NewUid(),
+                    InstanceNumber: i, SeriesNumber: s + 1)));
+                var result = await Ingest.IngestAsync(ms, new IngestContext { Project = project });
+                Assert.True(result.IsSuccess, result.Reason);
+            }
+        }
+        return series;
+    }
+
+    public async Task<int> ProjectAsync(string name) =>
+        (await Projects.FindProjectAsync(name) ?? await Projects.CreateProjectAsync(name)).Id;
+
+    /// <summary>A dataset of these series in the project, frozen; its version id.</summary>
+    public async Task<long> FreezeAsync(string project, IReadOnlyList<string> series)
+    {
+        var projectId = await ProjectAsync(project);
+        var dataset = await Projects.CreateDatasetAsync(projectId, "cohort-" + Guid.NewGuid().ToString("N")[..8]);
+        Assert.Equal(series.Count, await Projects.AddSeriesToDatasetAsync(dataset.Id, series));
+        return (await Projects.FreezeAsync(dataset.Id)).Id;
+    }
+
+    public async Task<RunCommandResult> LaunchAsync(string builtIn, long versionId, JsonObject? parameters = null, string? requestedBy = "test") =>
+        await Runs.CreateAsync(new CreateRunRequest((await BuiltInAsync(builtIn)).Id, parameters, versionId, RequestedBy: requestedBy));
+
+    public async Task<long> RunAsync(string builtIn, long versionId, JsonObject? parameters = null, string? requestedBy = "test")
+    {
+        var result = await LaunchAsync(builtIn, versionId, parameters, requestedBy);
+        Assert.True(result.Outcome == RunCommandOutcome.Done, string.Join("\n", result.Errors));
+        return result.RunId!.Value;
+    }
+
+    public async Task<(WorkflowRun Run, IReadOnlyList<RunItem> Items)> WaitForRunAsync(long runId, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(120));
+        while (true)
+        {
+            var r = (await Runs.GetAsync(runId))!.Value;
+            if (WorkflowRuns.IsTerminal(r.Run.State) && r.Items.All(i => WorkflowRuns.IsTerminal(i.State))) return r;
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"Run {runId} did not end in time: {r.Run.State}; items {string.Join(", ", r.Items.Select(i => $"{i.Id}:{i.State}"))}\n" +
+                            "Hangfire jobs: " + string.Join("\n", r.Items.Select(i => $"item {i.Id} dispatch {i.Dispatch} job {i.JobId}: {JobState(i.JobId)}")));
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>An account with a role, as the sign-in's Identity store keeps them (the server's AdminBootstrap is not in this host).</summary>
+    public async Task SeedUserAsync(string name, string role)
+    {
+        await using var db = CreateDb();
+        var roleRow = await db.Roles.FirstOrDefaultAsync(r => r.Name == role);
+        if (roleRow is null)
+        {
+            roleRow = new Microsoft.AspNetCore.Identity.IdentityRole(role) { NormalizedName = role.ToUpperInvariant() };
+            db.Roles.Add(roleRow);
+        }
+        var user = new Kaapana.Core.Auth.KaapanaUser(name) { NormalizedUserName = name.ToUpperInvariant() };
+        db.Users.Add(user);
+        db.UserRoles.Add(new Microsoft.AspNetCore.Identity.IdentityUserRole<string> { UserId = user.Id, RoleId = roleRow.Id });
+        await db.SaveChangesAsync();
+    }
+
+    /// <summary>What Hangfire says about a job (state history with reasons and exceptions), for a failure message.</summary>
+    private string JobState(string? jobId)
+    {
+        if (jobId is null) return "no job";
+        var details = Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi().JobDetails(jobId);
+        return details is null ? "unknown to the job store" : string.Join(" <- ", details.History.Select(h =>
+            $"{h.StateName} {h.CreatedAt:HH:mm:ss.fff} {h.Reason} {string.Join(" ", h.Data.Where(d => d.Key is "ExceptionMessage" or "ExceptionType").Select(d => d.Value))}"));
+    }
+
+    /// <summary>The archive files of a series, by SOP Instance UID.</summary>
+    public async Task<Dictionary<string, string>> FilesOfSeriesAsync(string seriesUid)
+    {
+        await using var db = CreateDb();
+        return await db.Instances.AsNoTracking().Where(i => i.Series.SeriesInstanceUID == seriesUid)
+            .ToDictionaryAsync(i => i.SOPInstanceUID, i => Path.Combine(ArchiveDir, i.StoragePath));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _host.StopAsync(TimeSpan.FromSeconds(20));
+        }
+        finally
+        {
+            _host.Dispose();
+            foreach (var db in new[] { "kaapana.db", "jobs.db" })
+                using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+                           new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = Path.Combine(DataDir, db) }.ToString()))
+                    Microsoft.Data.Sqlite.SqliteConnection.ClearPool(connection);
+            try
+            {
+                Directory.Delete(DataDir, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+}
