@@ -14,5 +14,6 @@ public static class AuthPaths
 
     /// <summary>Paths that get a bare status code (401/403) rather than a page.</summary>
     public static bool IsStatusOnly(PathString path) =>
-        IsBasicApi(path) || path.StartsWithSegments("/jobs") || path.StartsWithSegments("/openapi") || path.StartsWithSegments("/_blazor");
+        IsBasicApi(path) || path.StartsWithSegments("/jobs") || path.StartsWithSegments("/openapi") || path.StartsWithSegments("/_blazor")
+        || path.StartsWithSegments("/hubs"); // SignalR hubs for external clients (/hubs/runs)
 }

@@ -4,6 +4,7 @@ using Kaapana.Core.Workflows;
 using Kaapana.Core.Workflows.BuiltIn;
 using Kaapana.Core.Workflows.Docker;
 using Kaapana.Core.Workflows.Engine;
+using Kaapana.Core.Workflows.Events;
 using Kaapana.Core.Workflows.Results;
 using Kaapana.Core.Workflows.Runs;
 using Kaapana.Core.Workflows.Triggers;
@@ -31,10 +32,13 @@ public static class WorkflowsExtensions
         services.AddSingleton<IContainerRunner, DockerContainerRunner>();
         services.AddSingleton(sp => new WorkflowPaths(sp.GetRequiredService<IOptions<KaapanaOptions>>().Value.DataDir));
         services.AddSingleton<WorkflowEngineState>();
+        services.AddSingleton<RunEvents>();
+        services.AddSignalR();
         services.AddSingleton<ContainerSlots>();
         services.AddSingleton<RunningItems>();
         services.AddSingleton<AlgorithmRegistry>();
         services.AddSingleton<WorkflowRuns>();
+        services.AddSingleton<LaunchTargets>();
         services.AddSingleton<InputStager>();
         services.AddSingleton<OutputCollector>();
         services.AddSingleton<RunResults>();
@@ -73,6 +77,7 @@ public static class WorkflowsExtensions
     {
         app.MapWorkflowsApi();
         app.MapTriggersApi();
+        app.MapHub<RunsHub>(RunsHub.Path);
         return app;
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Workflows.BuiltIn;
 using Kaapana.Core.Workflows.Docker;
+using Kaapana.Core.Workflows.Events;
 using Kaapana.Core.Workflows.Manifest;
 using Kaapana.Core.Workflows.Results;
 using Kaapana.Core.Workflows.Runs;
@@ -28,6 +29,7 @@ public sealed class RunItemExecutor(
     IRunItemQueue queue,
     WorkflowEngineState engine,
     WorkflowPaths paths,
+    RunEvents events,
     BuiltInItemRunner builtIns,
     IOptions<WorkflowOptions> options,
     ILogger<RunItemExecutor> logger)
@@ -57,6 +59,7 @@ public sealed class RunItemExecutor(
             await using var db = await dbFactory.CreateDbContextAsync(shutdown);
             var item = await db.RunItems.AsNoTracking().FirstAsync(i => i.Id == itemId, shutdown);
             var run = await db.WorkflowRuns.AsNoTracking().FirstAsync(r => r.Id == item.RunId, shutdown);
+            events.Publish(new ItemStateChanged(run.Id, item.Id, WorkState.Running, item.Attempt));
             await runs.RollUpAsync(run.Id, shutdown);
             // Built-in algorithms run in-process (no container, no slot); everything around them is the same.
             var outcome = BuiltInWorkflows.IsBuiltIn(run)
@@ -106,9 +109,19 @@ public sealed class RunItemExecutor(
             ContainerRunResult result;
             await using (var log = new LogFileWriter(logFile, options.Value.MaxLogFileBytes))
             {
-                await log.WriteNoteAsync($"run {run.Id} item {item.Id} ({item.ScopeKey}) attempt {item.Attempt}: {item.InstanceCount} instances staged ({staged.Linked} linked, {staged.Copied} copied), image {run.ImageDigest}");
-                result = await runner.RunAsync(spec, (line, _) => log.WriteAsync(line), ct);
-                await log.WriteNoteAsync($"container {Short(result.ContainerId)} ended: {result.Outcome}, exit code {result.ExitCode?.ToString() ?? "none"}{(result.OutOfMemory ? ", out of memory" : "")}; {result.Logs.TotalLines} lines, {result.Logs.TotalBytes} bytes");
+                // Live viewers get every line as it arrives, the same text the log file gets.
+                async ValueTask NoteAsync(string note)
+                {
+                    events.Publish(new ItemLogLine(run.Id, item.Id, item.Attempt, false, "[kaapana] " + note));
+                    await log.WriteNoteAsync(note);
+                }
+                await NoteAsync($"run {run.Id} item {item.Id} ({item.ScopeKey}) attempt {item.Attempt}: {item.InstanceCount} instances staged ({staged.Linked} linked, {staged.Copied} copied), image {run.ImageDigest}");
+                result = await runner.RunAsync(spec, (line, _) =>
+                {
+                    events.Publish(new ItemLogLine(run.Id, item.Id, item.Attempt, line.Stream == ContainerLogStream.Stderr, line.Text));
+                    return log.WriteAsync(line);
+                }, ct);
+                await NoteAsync($"container {Short(result.ContainerId)} ended: {result.Outcome}, exit code {result.ExitCode?.ToString() ?? "none"}{(result.OutOfMemory ? ", out of memory" : "")}; {result.Logs.TotalLines} lines, {result.Logs.TotalBytes} bytes");
             }
             var logPath = paths.Relative(logFile);
             switch (result.Outcome)
@@ -193,6 +206,7 @@ public sealed class RunItemExecutor(
             logger.LogInformation("Run {Run} item {Item}: {State}{Error}", run.Id, item.Id, outcome.State, outcome.Error is null ? "" : " - " + outcome.Error);
         }
         await db.SaveChangesAsync(ct);
+        events.Publish(new ItemStateChanged(run.Id, item.Id, row.State, row.Attempt, row.ExitCode, row.Error));
         await runs.RollUpAsync(run.Id, ct);
     }
 

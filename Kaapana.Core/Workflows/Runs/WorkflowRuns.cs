@@ -2,6 +2,7 @@ using System.Text.Json;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Projects;
 using Kaapana.Core.Workflows.Engine;
+using Kaapana.Core.Workflows.Events;
 using Kaapana.Core.Workflows.Manifest;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,7 @@ public sealed class WorkflowRuns(
     IRunItemQueue queue,
     RunningItems running,
     ContainerSlots slots,
+    RunEvents events,
     BuiltIn.BuiltInWorkflows builtIns,
     ILogger<WorkflowRuns> logger)
 {
@@ -153,6 +155,7 @@ public sealed class WorkflowRuns(
         // A crash before every job is enqueued leaves Queued items without a job; start-up dispatches them again.
         foreach (var item in items.Where(i => i.State == WorkState.Queued)) item.JobId = queue.Enqueue(item.Id, item.Dispatch);
         await db.SaveChangesAsync(ct);
+        events.Publish(new RunStateChanged(run.Id, run.State));
         logger.LogInformation("Run {Run}: {Algorithm} {Version} on {Items} items{Refused}", run.Id, run.AlgorithmName, run.AlgorithmVersion, items.Count,
             run.State == WorkState.Failed ? " (refused: " + items[0].Error + ")" : "");
         return RunCommandResult.Ok(run.Id);
@@ -175,13 +178,17 @@ public sealed class WorkflowRuns(
         await db.RunItems.Where(i => i.RunId == runId && i.State == WorkState.Queued).ExecuteUpdateAsync(u => u
             .SetProperty(i => i.State, WorkState.Cancelled).SetProperty(i => i.EndedAt, now).SetProperty(i => i.Dispatch, i => i.Dispatch + 1), ct);
         foreach (var q in queued)
+        {
             if (q.JobId is not null) queue.Remove(q.JobId);
+            events.Publish(new ItemStateChanged(runId, q.Id, WorkState.Cancelled, 0));
+        }
         foreach (var id in await db.RunItems.Where(i => i.RunId == runId && i.State == WorkState.Running).Select(i => i.Id).ToListAsync(ct))
         {
             // Running here: its executor kills the container and records Cancelled. Running nowhere (a stale row): end it now.
-            if (!running.Cancel(id))
-                await db.RunItems.Where(i => i.Id == id && i.State == WorkState.Running).ExecuteUpdateAsync(u => u
-                    .SetProperty(i => i.State, WorkState.Cancelled).SetProperty(i => i.EndedAt, now).SetProperty(i => i.Dispatch, i => i.Dispatch + 1), ct);
+            if (!running.Cancel(id)
+                && await db.RunItems.Where(i => i.Id == id && i.State == WorkState.Running).ExecuteUpdateAsync(u => u
+                    .SetProperty(i => i.State, WorkState.Cancelled).SetProperty(i => i.EndedAt, now).SetProperty(i => i.Dispatch, i => i.Dispatch + 1), ct) > 0)
+                events.Publish(new ItemStateChanged(runId, id, WorkState.Cancelled, 0));
         }
         await RollUpAsync(runId, ct);
         logger.LogInformation("Run {Run}: cancel requested ({Queued} queued items cancelled)", runId, queued.Count);
@@ -207,6 +214,7 @@ public sealed class WorkflowRuns(
         await db.SaveChangesAsync(ct);
         foreach (var item in items) item.JobId = queue.Enqueue(item.Id, item.Dispatch);
         await db.SaveChangesAsync(ct);
+        foreach (var item in items) events.Publish(new ItemStateChanged(runId, item.Id, WorkState.Queued, item.Attempt));
         await RollUpAsync(runId, ct);
         return RunCommandResult.Ok(runId);
     }
@@ -252,6 +260,7 @@ public sealed class WorkflowRuns(
         if (state == WorkState.Running) run.StartedAt ??= DateTime.UtcNow;
         run.EndedAt = IsTerminal(state) ? run.EndedAt ?? DateTime.UtcNow : null;
         await db.SaveChangesAsync(ct);
+        events.Publish(new RunStateChanged(runId, state));
         return state;
     }
 
