@@ -30,6 +30,8 @@ public static class ArchiveExtensions
         services.AddSingleton<Kaapana.Core.Archive.Export.ZipExportRegistry>();
         services.AddSingleton<Kaapana.Core.Archive.Tags.ISeriesTagService, Kaapana.Core.Archive.Tags.SeriesTagService>();
         services.AddSingleton<Kaapana.Core.Archive.Browse.IDatasetQueries, Kaapana.Core.Archive.Browse.DatasetQueries>();
+        // Remote nodes from configuration and from the index: C-MOVE destinations, import, the send-to-node workflow and the DICOM door.
+        services.AddSingleton<Kaapana.Core.Archive.Dicom.IRemoteNodeDirectory, Kaapana.Core.Archive.Dicom.RemoteNodeDirectory>();
         services.AddSingleton<ProjectCatalog>();
         services.AddSingleton<IProjectCatalog>(sp => sp.GetRequiredService<ProjectCatalog>());
         services.AddSingleton<SeriesStabilityMonitor>();

@@ -42,8 +42,7 @@ public static class DicomReceiverExtensions
         });
         services.AddSingleton<DicomReceiverService>();
         services.AddHostedService(sp => sp.GetRequiredService<DicomReceiverService>());
-        // Remote nodes from configuration and from the index; query/retrieve against them (import a study into a project, send a series).
-        services.AddSingleton<IRemoteNodeDirectory, RemoteNodeDirectory>();
+        // Query/retrieve against remote nodes (import a study into a project, send a series); the node directory is the archive's.
         services.AddSingleton<RemoteNodeEcho>();
         services.AddSingleton<IRemoteImportService, RemoteImportService>();
         // An endpoint added or removed by an admin is answered (or refused) from the next association, not the next refresh.
