@@ -101,8 +101,16 @@ public sealed class ThumbnailCache(
         catch (Exception ex) when (ex is DicomException or NotSupportedException or InvalidOperationException or IOException or ArgumentException)
         {
             logger.LogInformation("No thumbnail for series {SeriesInstanceUID}: {Reason}", seriesUid, ex.Message);
-            Directory.CreateDirectory(Path.GetDirectoryName(MarkerOf(seriesUid))!);
-            await File.WriteAllTextAsync(MarkerOf(seriesUid), ex.Message, ct).ConfigureAwait(false);
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(MarkerOf(seriesUid))!);
+                await File.WriteAllTextAsync(MarkerOf(seriesUid), ex.Message, ct).ConfigureAwait(false);
+            }
+            catch (IOException markerError)
+            {
+                // The marker only saves a retry; a series (or data folder) deleted meanwhile must not turn this into an error.
+                logger.LogDebug("No marker for series {SeriesInstanceUID}: {Reason}", seriesUid, markerError.Message);
+            }
             return new ThumbnailLookup(null, ThumbnailMissing.NotAnImage);
         }
 
