@@ -1,3 +1,4 @@
+using Kaapana.Core.Archive.Dicom;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Workflows.Runs;
 using Kaapana.Server.Extensions;
@@ -31,17 +32,16 @@ public abstract class WorkflowEngineHost : IAsyncDisposable
     public WorkflowRuns Runs => Services.GetRequiredService<WorkflowRuns>();
     public KaapanaDbContext CreateDb() => Services.GetRequiredService<IDbContextFactory<KaapanaDbContext>>().CreateDbContext();
 
-    /// <summary>
-    /// Starts the host on <paramref name="dataDir"/> with <paramref name="config"/>, then <paramref name="settings"/> over it;
-    /// <paramref name="compose"/> adds parts before jobs and workflows.
-    /// </summary>
-    protected static Task<IHost> StartHostAsync(string dataDir, Dictionary<string, string?> config,
-        IDictionary<string, string?>? settings = null, Action<HostApplicationBuilder>? compose = null)
+    /// <summary>Starts the host on <paramref name="dataDir"/> with <paramref name="config"/>, then <paramref name="settings"/> over it.</summary>
+    protected static Task<IHost> StartHostAsync(string dataDir, Dictionary<string, string?> config, IDictionary<string, string?>? settings = null)
     {
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
         return ArchiveTestHost.StartHostAsync(dataDir, config, builder =>
         {
-            compose?.Invoke(builder);
+            // The send-to-node built-in resolves nodes through the directory the server registers with its DICOM receiver;
+            // the receiver itself (a listening port) is not part of these hosts.
+            builder.Services.AddOptions<DicomReceiverOptions>().BindConfiguration(DicomReceiverOptions.SectionName);
+            builder.Services.AddSingleton<IRemoteNodeDirectory, RemoteNodeDirectory>();
             builder.AddKaapanaJobs();
             builder.AddKaapanaWorkflows();
         });

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Kaapana.Core.Archive.Dicom;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Ingest;
 using Kaapana.Core.Archive.Projects;
@@ -37,7 +36,7 @@ public sealed class BuiltInTestHost : WorkflowEngineHost
         {
             ["Kaapana:Docker:Endpoint"] = $"unix:///tmp/kaapana-no-docker-{Guid.NewGuid():N}.sock",
             ["Kaapana:Workflows:CpuSlots"] = "2",
-        }, settings, builder => builder.Services.AddOptions<DicomReceiverOptions>().BindConfiguration(DicomReceiverOptions.SectionName));
+        }, settings);
         var result = new BuiltInTestHost(host, dataDir);
         var engine = await host.Services.GetRequiredService<IContainerRunner>().PingAsync();
         Assert.False(engine.Available, "these tests must run without a reachable Docker engine");
