@@ -5,7 +5,6 @@ using Kaapana.Core.Archive.Projects;
 using Kaapana.Core.Workflows.Docker;
 using Kaapana.Core.Workflows.Results;
 using Kaapana.Core.Workflows.Runs;
-using Kaapana.Server.Extensions;
 using Kaapana.Tests.Archive;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -6,10 +6,8 @@ using Kaapana.Core.Workflows.Docker;
 using Kaapana.Core.Workflows.Engine;
 using Kaapana.Core.Workflows.Results;
 using Kaapana.Core.Workflows.Runs;
-using Kaapana.Server.Extensions;
 using Kaapana.Tests.Archive;
 using Kaapana.Tests.Workflows.Docker;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

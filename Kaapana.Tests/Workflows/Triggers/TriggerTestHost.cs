@@ -1,10 +1,6 @@
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Ingest;
-using Kaapana.Core.Workflows.Runs;
 using Kaapana.Core.Workflows.Triggers;
-using Kaapana.Server.Extensions;
-using Kaapana.Tests.Archive;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
