@@ -84,6 +84,16 @@ public sealed class Chromium : IAsyncDisposable
         return path;
     }
 
+    /// <summary>
+    /// For a failed browser test: a full-page screenshot (failure.png) in the artifacts, and the exception to throw instead,
+    /// whose message adds the browser's log and the server's output to <paramref name="failure"/>'s.
+    /// </summary>
+    public async Task<Xunit.Sdk.XunitException> FailureAsync(Exception failure, string serverOutput)
+    {
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Artifacts, "failure.png"), FullPage = true });
+        return new Xunit.Sdk.XunitException($"{failure.Message}{Environment.NewLine}Browser log:{Environment.NewLine}{Log}{Environment.NewLine}Server:{Environment.NewLine}{serverOutput}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         await File.WriteAllTextAsync(Path.Combine(Artifacts, "browser.log"), Log);

@@ -151,8 +151,7 @@ public sealed class BrowseBrowserTests
             }
             catch (Exception ex) when (ex is PlaywrightException or TimeoutException or Xunit.Sdk.XunitException)
             {
-                await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "failure.png"), FullPage = true });
-                throw new Xunit.Sdk.XunitException($"{ex.Message}{Environment.NewLine}Browser log:{Environment.NewLine}{browser.Log}{Environment.NewLine}Server:{Environment.NewLine}{server.Output}");
+                throw await browser.FailureAsync(ex, server.Output);
             }
         }
         finally

@@ -78,17 +78,7 @@ public sealed class BuiltInItemRunner(
         }
         finally
         {
-            if (!options.Value.KeepWorkFolders && !shutdown.IsCancellationRequested)
-            {
-                try
-                {
-                    if (Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    logger.LogWarning(e, "Could not remove the work folder {Dir}", workDir);
-                }
-            }
+            WorkFolderCleanup.RemoveUnlessKept(workDir, options.Value, shutdown, logger);
         }
     }
 }

@@ -1,12 +1,10 @@
 using System.Text.Json.Nodes;
-using Kaapana.Core.Archive.Dicom;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Ingest;
 using Kaapana.Core.Archive.Projects;
 using Kaapana.Core.Workflows.Docker;
 using Kaapana.Core.Workflows.Results;
 using Kaapana.Core.Workflows.Runs;
-using Kaapana.Server.Extensions;
 using Kaapana.Tests.Archive;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,40 +17,25 @@ namespace Kaapana.Tests.Workflows.BuiltIn;
 /// not exist: every built-in test therefore also shows that built-ins need no container engine. Remote DICOM nodes come from
 /// <c>Kaapana:Dicom:RemoteNodes</c> as in the server.
 /// </summary>
-public sealed class BuiltInTestHost : IAsyncDisposable
+public sealed class BuiltInTestHost : WorkflowEngineHost
 {
-    private readonly IHost _host;
-
-    private BuiltInTestHost(IHost host, string dataDir)
+    private BuiltInTestHost(IHost host, string dataDir) : base(host, dataDir, ownsDir: true)
     {
-        _host = host;
-        DataDir = dataDir;
     }
 
-    public string DataDir { get; }
     public string ArchiveDir => Path.Combine(DataDir, "archive");
-    public IServiceProvider Services => _host.Services;
-    public WorkflowRuns Runs => Services.GetRequiredService<WorkflowRuns>();
     public RunResults Results => Services.GetRequiredService<RunResults>();
     public IProjectCatalog Projects => Services.GetRequiredService<IProjectCatalog>();
     public IIngestService Ingest => Services.GetRequiredService<IIngestService>();
-    public KaapanaDbContext CreateDb() => Services.GetRequiredService<IDbContextFactory<KaapanaDbContext>>().CreateDbContext();
 
     public static async Task<BuiltInTestHost> StartAsync(IDictionary<string, string?>? settings = null)
     {
         var dataDir = Directory.CreateTempSubdirectory("kaapana-builtin-").FullName;
-        var config = new Dictionary<string, string?>
+        var host = await StartHostAsync(dataDir, new Dictionary<string, string?>
         {
             ["Kaapana:Docker:Endpoint"] = $"unix:///tmp/kaapana-no-docker-{Guid.NewGuid():N}.sock",
             ["Kaapana:Workflows:CpuSlots"] = "2",
-        };
-        foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
-        var host = await ArchiveTestHost.StartHostAsync(dataDir, config, builder =>
-        {
-            builder.Services.AddOptions<DicomReceiverOptions>().BindConfiguration(DicomReceiverOptions.SectionName);
-            builder.AddKaapanaJobs();
-            builder.AddKaapanaWorkflows();
-        });
+        }, settings);
         var result = new BuiltInTestHost(host, dataDir);
         var engine = await host.Services.GetRequiredService<IContainerRunner>().PingAsync();
         Assert.False(engine.Available, "these tests must run without a reachable Docker engine");
@@ -110,20 +93,6 @@ public sealed class BuiltInTestHost : IAsyncDisposable
         return result.RunId!.Value;
     }
 
-    public async Task<(WorkflowRun Run, IReadOnlyList<RunItem> Items)> WaitForRunAsync(long runId, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(120));
-        while (true)
-        {
-            var r = (await Runs.GetAsync(runId))!.Value;
-            if (WorkflowRuns.IsTerminal(r.Run.State) && r.Items.All(i => WorkflowRuns.IsTerminal(i.State))) return r;
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"Run {runId} did not end in time: {r.Run.State}; items {string.Join(", ", r.Items.Select(i => $"{i.Id}:{i.State}"))}\n" +
-                            "Hangfire jobs: " + string.Join("\n", r.Items.Select(i => $"item {i.Id} dispatch {i.Dispatch} job {i.JobId}: {JobState(i.JobId)}")));
-            await Task.Delay(100);
-        }
-    }
-
     /// <summary>An account with a role, as the sign-in's Identity store keeps them (the server's AdminBootstrap is not in this host).</summary>
     public async Task SeedUserAsync(string name, string role)
     {
@@ -140,43 +109,11 @@ public sealed class BuiltInTestHost : IAsyncDisposable
         await db.SaveChangesAsync();
     }
 
-    /// <summary>What Hangfire says about a job (state history with reasons and exceptions), for a failure message.</summary>
-    private string JobState(string? jobId)
-    {
-        if (jobId is null) return "no job";
-        var details = Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi().JobDetails(jobId);
-        return details is null ? "unknown to the job store" : string.Join(" <- ", details.History.Select(h =>
-            $"{h.StateName} {h.CreatedAt:HH:mm:ss.fff} {h.Reason} {string.Join(" ", h.Data.Where(d => d.Key is "ExceptionMessage" or "ExceptionType").Select(d => d.Value))}"));
-    }
-
     /// <summary>The archive files of a series, by SOP Instance UID.</summary>
     public async Task<Dictionary<string, string>> FilesOfSeriesAsync(string seriesUid)
     {
         await using var db = CreateDb();
         return await db.Instances.AsNoTracking().Where(i => i.Series.SeriesInstanceUID == seriesUid)
             .ToDictionaryAsync(i => i.SOPInstanceUID, i => Path.Combine(ArchiveDir, i.StoragePath));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await _host.StopAsync(TimeSpan.FromSeconds(20));
-        }
-        finally
-        {
-            _host.Dispose();
-            foreach (var db in new[] { "kaapana.db", "jobs.db" })
-                using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(
-                           new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = Path.Combine(DataDir, db) }.ToString()))
-                    Microsoft.Data.Sqlite.SqliteConnection.ClearPool(connection);
-            try
-            {
-                Directory.Delete(DataDir, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
     }
 }

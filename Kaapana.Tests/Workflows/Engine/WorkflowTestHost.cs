@@ -6,10 +6,8 @@ using Kaapana.Core.Workflows.Docker;
 using Kaapana.Core.Workflows.Engine;
 using Kaapana.Core.Workflows.Results;
 using Kaapana.Core.Workflows.Runs;
-using Kaapana.Server.Extensions;
 using Kaapana.Tests.Archive;
 using Kaapana.Tests.Workflows.Docker;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -20,28 +18,18 @@ namespace Kaapana.Tests.Workflows.Engine;
 /// AddKaapanaWorkflows), in a generic host on a temporary data folder, running containers on the test Docker daemon under
 /// an instance id of its own (so its start-up reconcile never touches another test's containers).
 /// </summary>
-public sealed class WorkflowTestHost : IAsyncDisposable
+public sealed class WorkflowTestHost : WorkflowEngineHost
 {
-    private readonly IHost _host;
-    private readonly bool _ownsDir;
-
-    private WorkflowTestHost(IHost host, string dataDir, string instanceId, bool ownsDir)
+    private WorkflowTestHost(IHost host, string dataDir, string instanceId, bool ownsDir) : base(host, dataDir, ownsDir)
     {
-        _host = host;
-        DataDir = dataDir;
         InstanceId = instanceId;
-        _ownsDir = ownsDir;
     }
 
-    public string DataDir { get; }
     public string InstanceId { get; }
-    public IServiceProvider Services => _host.Services;
-    public WorkflowRuns Runs => Services.GetRequiredService<WorkflowRuns>();
     public AlgorithmRegistry Algorithms => Services.GetRequiredService<AlgorithmRegistry>();
     public RunResults Results => Services.GetRequiredService<RunResults>();
     public IContainerRunner Runner => Services.GetRequiredService<IContainerRunner>();
     public IProjectCatalog Projects => Services.GetRequiredService<IProjectCatalog>();
-    public KaapanaDbContext CreateDb() => Services.GetRequiredService<IDbContextFactory<KaapanaDbContext>>().CreateDbContext();
 
     /// <param name="dataDir">Reuse a data folder (a restart); null for a fresh one, deleted on dispose.</param>
     public static async Task<WorkflowTestHost> StartAsync(DockerTestEngine docker, string? dataDir = null, string? instanceId = null,
@@ -50,18 +38,12 @@ public sealed class WorkflowTestHost : IAsyncDisposable
         bool owns = dataDir is null;
         dataDir ??= Directory.CreateTempSubdirectory("kaapana-workflow-").FullName;
         instanceId ??= "kaapana-engine-test-" + Guid.NewGuid().ToString("N");
-        var config = new Dictionary<string, string?>
+        var host = await StartHostAsync(dataDir, new Dictionary<string, string?>
         {
             ["Kaapana:Docker:Endpoint"] = docker.Endpoint,
             ["Kaapana:Docker:InstanceId"] = instanceId,
             ["Kaapana:Workflows:CpuSlots"] = "2",
-        };
-        foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
-        var host = await ArchiveTestHost.StartHostAsync(dataDir, config, builder =>
-        {
-            builder.AddKaapanaJobs();
-            builder.AddKaapanaWorkflows();
-        });
+        }, settings);
         return new WorkflowTestHost(host, dataDir, instanceId, owns);
     }
 
@@ -105,47 +87,5 @@ public sealed class WorkflowTestHost : IAsyncDisposable
         return result.RunId!.Value;
     }
 
-    /// <summary>Polls until the run and all its items have ended.</summary>
-    public async Task<(WorkflowRun Run, IReadOnlyList<RunItem> Items)> WaitForRunAsync(long runId, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(120));
-        while (true)
-        {
-            var r = (await Runs.GetAsync(runId))!.Value;
-            if (WorkflowRuns.IsTerminal(r.Run.State) && r.Items.All(i => WorkflowRuns.IsTerminal(i.State))) return r;
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"Run {runId} did not end in time: {r.Run.State}; items {string.Join(", ", r.Items.Select(i => $"{i.Id}:{i.State}"))}");
-            await Task.Delay(200);
-        }
-    }
-
     public async Task<IReadOnlyList<ManagedContainer>> ContainersAsync() => await Runner.ListContainersAsync();
-
-    public async Task StopAsync() => await _host.StopAsync(TimeSpan.FromSeconds(20));
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await _host.StopAsync(TimeSpan.FromSeconds(20));
-        }
-        finally
-        {
-            _host.Dispose();
-            foreach (var db in new[] { "kaapana.db", "jobs.db" })
-                using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(
-                           new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = Path.Combine(DataDir, db) }.ToString()))
-                    Microsoft.Data.Sqlite.SqliteConnection.ClearPool(connection);
-            if (_ownsDir)
-            {
-                try
-                {
-                    Directory.Delete(DataDir, recursive: true);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                }
-            }
-        }
-    }
 }

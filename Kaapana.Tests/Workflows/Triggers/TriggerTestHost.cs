@@ -1,10 +1,6 @@
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Ingest;
-using Kaapana.Core.Workflows.Runs;
 using Kaapana.Core.Workflows.Triggers;
-using Kaapana.Server.Extensions;
-using Kaapana.Tests.Archive;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -14,34 +10,22 @@ namespace Kaapana.Tests.Workflows.Triggers;
 /// Archive + jobs + workflow engine (with its triggers) as the server composes them, on a data folder the test owns, with
 /// the Docker endpoint pointing at a socket that does not exist: the engine is absent, so every firing becomes a refused run.
 /// </summary>
-public sealed class TriggerTestHost : IAsyncDisposable
+public sealed class TriggerTestHost : WorkflowEngineHost
 {
-    private readonly IHost _host;
-
-    private TriggerTestHost(IHost host, string dataDir)
+    private TriggerTestHost(IHost host, string dataDir) : base(host, dataDir, ownsDir: false)
     {
-        _host = host;
-        DataDir = dataDir;
     }
 
-    public string DataDir { get; }
-    public IServiceProvider Services => _host.Services;
     public TriggerRules Rules => Services.GetRequiredService<TriggerRules>();
     public TriggerFirer Firer => Services.GetRequiredService<TriggerFirer>();
-    public WorkflowRuns Runs => Services.GetRequiredService<WorkflowRuns>();
     public IArchiveEvents Events => Services.GetRequiredService<IArchiveEvents>();
-    public KaapanaDbContext CreateDb() => Services.GetRequiredService<IDbContextFactory<KaapanaDbContext>>().CreateDbContext();
 
     public static async Task<TriggerTestHost> StartAsync(string dataDir) =>
-        new(await ArchiveTestHost.StartHostAsync(dataDir, new Dictionary<string, string?>
+        new(await StartHostAsync(dataDir, new Dictionary<string, string?>
         {
             ["Kaapana:Docker:Endpoint"] = $"unix:///tmp/no-docker-{Guid.NewGuid():N}.sock",
             ["Kaapana:Docker:InstanceId"] = "kaapana-trigger-test-" + Guid.NewGuid().ToString("N"),
             ["Kaapana:Workflows:CpuSlots"] = "1",
-        }, builder =>
-        {
-            builder.AddKaapanaJobs();
-            builder.AddKaapanaWorkflows();
         }), dataDir);
 
     public async Task<IngestResult> IngestAsync(byte[] bytes)
@@ -73,23 +57,5 @@ public sealed class TriggerTestHost : IAsyncDisposable
         var result = await Rules.CreateAsync(new TriggerRuleInput(name, "default", filters, algorithmId, null, enabled), "test");
         Assert.True(result.Outcome == TriggerCommandOutcome.Done, string.Join("\n", result.Errors));
         return result.Rule!;
-    }
-
-    public async Task StopAsync() => await _host.StopAsync(TimeSpan.FromSeconds(20));
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await _host.StopAsync(TimeSpan.FromSeconds(20));
-        }
-        finally
-        {
-            _host.Dispose();
-            foreach (var db in new[] { "kaapana.db", "jobs.db" })
-                using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(
-                           new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = Path.Combine(DataDir, db) }.ToString()))
-                    Microsoft.Data.Sqlite.SqliteConnection.ClearPool(connection);
-        }
     }
 }
