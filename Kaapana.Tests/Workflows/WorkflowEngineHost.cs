@@ -38,10 +38,9 @@ public abstract class WorkflowEngineHost : IAsyncDisposable
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
         return ArchiveTestHost.StartHostAsync(dataDir, config, builder =>
         {
-            // The send-to-node built-in resolves nodes through the directory the server registers with its DICOM receiver;
-            // the receiver itself (a listening port) is not part of these hosts.
+            // The archive's node directory reads the receiver's options (remote nodes); the receiver itself (a listening port)
+            // is not part of these hosts, so its options are bound here.
             builder.Services.AddOptions<DicomReceiverOptions>().BindConfiguration(DicomReceiverOptions.SectionName);
-            builder.Services.AddSingleton<IRemoteNodeDirectory, RemoteNodeDirectory>();
             builder.AddKaapanaJobs();
             builder.AddKaapanaWorkflows();
         });
