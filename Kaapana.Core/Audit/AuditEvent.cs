@@ -20,6 +20,8 @@ public static class AuditActions
     public const string DicomAccessRuleChanged = "dicom-access.rule.changed";
     public const string DicomAccessRuleDeleted = "dicom-access.rule.deleted";
     public const string AuditPurged = "audit.purged";
+    public const string SignIn = "auth.signin";
+    public const string BasicSignIn = "auth.basic";
 }
 
 public static class AuditOutcomes

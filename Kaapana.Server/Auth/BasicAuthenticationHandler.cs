@@ -20,7 +20,8 @@ public sealed class BasicAuthenticationHandler(
     UrlEncoder encoder,
     UserManager<KaapanaUser> users,
     SignInManager<KaapanaUser> signIn,
-    BasicCredentialCache cache)
+    BasicCredentialCache cache,
+    Kaapana.Core.Audit.IAuditTrail audit)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "Basic";
@@ -53,10 +54,16 @@ public sealed class BasicAuthenticationHandler(
         var user = await users.FindByNameAsync(userName);
         if (user is null)
         {
+            audit.Record(new Kaapana.Core.Audit.AuditEvent(userName, Kaapana.Core.Audit.AuditActions.BasicSignIn, Request.Path.Value,
+                Kaapana.Core.Audit.AuditOutcomes.Denied, Context.Connection.RemoteIpAddress?.ToString(), new { unknownUser = true }));
             return AuthenticateResult.Fail("Wrong user name or password.");
         }
 
         var result = await signIn.CheckPasswordSignInAsync(user, password, lockoutOnFailure: true);
+        // Audited when the password is checked (not on cache hits, which would log every DICOMweb request).
+        audit.Record(new Kaapana.Core.Audit.AuditEvent(user.UserName ?? userName, Kaapana.Core.Audit.AuditActions.BasicSignIn, Request.Path.Value,
+            result.Succeeded ? Kaapana.Core.Audit.AuditOutcomes.Success : Kaapana.Core.Audit.AuditOutcomes.Denied,
+            Context.Connection.RemoteIpAddress?.ToString(), new { lockedOut = result.IsLockedOut }));
         if (result.IsLockedOut)
         {
             Logger.LogWarning("HTTP Basic sign-in refused for {User}: account locked", user.UserName);
