@@ -112,8 +112,15 @@ public static class ArchiveApi
             query.StudyInstanceUID, query.Q, query.Offset ?? 0, query.Limit ?? 100), ct));
 
     /// <summary>Deletes the series' files and rows (frozen versions keep their UID lists).</summary>
-    public static async Task<Results<NoContent, NotFound>> DeleteSeries(string uid, IArchiveMaintenance maintenance, CancellationToken ct) =>
-        await maintenance.DeleteSeriesAsync(uid, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
+    public static async Task<Results<NoContent, NotFound>> DeleteSeries(string uid, IArchiveMaintenance maintenance, Kaapana.Core.Audit.IAuditTrail audit,
+        HttpContext http, CancellationToken ct)
+    {
+        bool deleted = await maintenance.DeleteSeriesAsync(uid, ct);
+        if (deleted)
+            audit.Record(new Kaapana.Core.Audit.AuditEvent(http.User.Identity?.Name ?? "anonymous", Kaapana.Core.Audit.AuditActions.SeriesDeleted, uid,
+                Kaapana.Core.Audit.AuditOutcomes.Success, http.Connection.RemoteIpAddress?.ToString()));
+        return deleted ? TypedResults.NoContent() : TypedResults.NotFound();
+    }
 
     public static async Task<Ok<ConsistencyReport>> CheckConsistency(IArchiveMaintenance maintenance, CancellationToken ct) =>
         TypedResults.Ok(await maintenance.CheckConsistencyAsync(ct));

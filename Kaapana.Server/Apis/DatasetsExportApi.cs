@@ -1,3 +1,4 @@
+using Kaapana.Core.Audit;
 using Kaapana.Core.Archive.Browse;
 using Kaapana.Core.Archive.Export;
 using Kaapana.Core.Archive.Projects;
@@ -49,23 +50,24 @@ public static class DatasetsExportApi
     }
 
     public static async Task<IResult> DatasetZip(int id, string? token, HttpContext http, IProjectCatalog catalog, IDatasetQueries datasets,
-        SeriesZipWriter writer, ZipExportRegistry registry)
+        SeriesZipWriter writer, ZipExportRegistry registry, IAuditTrail audit)
     {
         var ct = http.RequestAborted;
         if (await datasets.GetAsync(id, ct) is not { } dataset) return TypedResults.NotFound(new ProblemDetails { Title = $"There is no dataset {id}." });
         var series = await catalog.GetDatasetSeriesAsync(id, ct);
-        return await StreamAsync(http, $"{dataset.Project}-{dataset.Name}", series, null, token, writer, registry);
+        return await StreamAsync(http, $"{dataset.Project}-{dataset.Name}", series, null, token, writer, registry, audit);
     }
 
-    public static async Task<IResult> VersionZip(long id, string? token, HttpContext http, IDatasetQueries datasets, SeriesZipWriter writer, ZipExportRegistry registry)
+    public static async Task<IResult> VersionZip(long id, string? token, HttpContext http, IDatasetQueries datasets, SeriesZipWriter writer, ZipExportRegistry registry,
+        IAuditTrail audit)
     {
         var ct = http.RequestAborted;
         if (await datasets.VersionContentAsync(id, ct) is not { } content) return TypedResults.NotFound(new ProblemDetails { Title = $"There is no dataset version {id}." });
-        return await StreamAsync(http, content.Label, content.SeriesUids, content.InstanceUids, token, writer, registry);
+        return await StreamAsync(http, content.Label, content.SeriesUids, content.InstanceUids, token, writer, registry, audit);
     }
 
     private static async Task<IResult> StreamAsync(HttpContext http, string label, IReadOnlyCollection<string> series, IReadOnlySet<string>? instances,
-        string? token, SeriesZipWriter writer, ZipExportRegistry registry)
+        string? token, SeriesZipWriter writer, ZipExportRegistry registry, IAuditTrail audit)
     {
         if (token is not null && (!ZipExportRegistry.IsToken(token) || registry.Get(token) is null))
             return TypedResults.BadRequest(new ProblemDetails { Title = "Unknown export token: create one with POST /api/exports, or leave it out." });
@@ -79,19 +81,24 @@ public static class DatasetsExportApi
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         // Reports at most every 100 ms worth of instances would be nicer; a dictionary write per instance is cheap enough.
         IProgress<ZipExportProgress>? progress = token is null ? null : new InlineProgress(p => registry.Report(token, p));
+        void Audit(string outcome, object details) => audit.Record(new AuditEvent(http.User.Identity?.Name ?? "anonymous", AuditActions.ZipExport,
+            label, outcome, http.Connection.RemoteIpAddress?.ToString(), details));
         try
         {
-            await writer.WriteAsync(series, response.Body, progress, ct, instances);
+            var summary = await writer.WriteAsync(series, response.Body, progress, ct, instances);
             if (token is not null) registry.Finish(token, ZipExportState.Done);
+            Audit(AuditOutcomes.Success, new { series = summary.Series, instances = summary.Instances, bytes = summary.Bytes });
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The browser went away (download cancelled): the writer stopped at its next entry; nothing more to send.
             if (token is not null) registry.Finish(token, ZipExportState.Cancelled);
+            Audit(AuditOutcomes.Partial, new { series = series.Count, cancelled = true });
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
         {
             if (token is not null) registry.Finish(token, ZipExportState.Failed, e.Message);
+            Audit(AuditOutcomes.Failure, new { series = series.Count, error = e.Message });
             if (!response.HasStarted) return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status500InternalServerError);
             http.Abort();
         }

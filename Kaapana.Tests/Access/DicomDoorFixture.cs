@@ -71,16 +71,7 @@ public sealed class DicomDoorFixture : IAsyncLifetime
     public async Task<List<JsonElement>> AuditAsync(string query, Func<List<JsonElement>, bool> done)
     {
         using var client = Server.CreateClient();
-        var until = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var page = await client.GetFromJsonAsync<JsonElement>("/api/audit?" + query);
-            var items = page.GetProperty("items").EnumerateArray().ToList();
-            if (done(items)) return items;
-            if (DateTime.UtcNow > until)
-                Assert.Fail($"/api/audit?{query} did not show the expected entries within 30 s; it returned:\n{page}\nServer:\n{Server.Output}");
-            await Task.Delay(200);
-        }
+        return (await AuditTrailPoll.WaitAsync(client, query, done, () => "Server:\n" + Server.Output)).Items;
     }
 
     public async Task DisposeAsync()

@@ -85,22 +85,10 @@ public sealed class SignInBrowserTests(ITestOutputHelper output) : IDisposable
 
             // The sign-in page's attempts are audited: admin's wrong and right password, rosa's sign-in; never a password.
             using var http = server.CreateClient();
-            var until = DateTime.UtcNow.AddSeconds(30);
-            while (true)
-            {
-                var body = await http.GetStringAsync("/api/audit?action=auth.signin&limit=50");
-                using var doc = System.Text.Json.JsonDocument.Parse(body);
-                var seen = doc.RootElement.GetProperty("items").EnumerateArray()
-                    .Select(e => $"{e.GetProperty("actor").GetString()}:{e.GetProperty("outcome").GetString()}").ToList();
-                if (seen.Contains("admin:denied") && seen.Contains("admin:success") && seen.Contains("rosa:success"))
-                {
-                    Assert.DoesNotContain("Not-the-password-1", body, StringComparison.Ordinal);
-                    Assert.DoesNotContain("Rosa-research-1", body, StringComparison.Ordinal);
-                    break;
-                }
-                Assert.True(DateTime.UtcNow < until, $"sign-in audit entries missing after 30 s: {body}");
-                await Task.Delay(200);
-            }
+            var (_, body) = await AuditTrailPoll.WaitAsync(http, "action=auth.signin&limit=50", items =>
+                AuditTrailPoll.ActorOutcomes(items) is var seen && seen.Contains("admin:denied") && seen.Contains("admin:success") && seen.Contains("rosa:success"));
+            Assert.DoesNotContain("Not-the-password-1", body, StringComparison.Ordinal);
+            Assert.DoesNotContain("Rosa-research-1", body, StringComparison.Ordinal);
         }
         catch
         {

@@ -190,6 +190,13 @@ public sealed class ResearcherFlowTests
                         Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(server.ArchiveDir, stored[entry.Name[..^4]])), ms.ToArray());
                     }
                 }
+                using (var admin = server.CreateClient())
+                {
+                    // The download is in the audit trail: who, which dataset, how many instances.
+                    var exports = (await AuditTrailPoll.WaitAsync(admin, "action=export.zip", items => items.Count >= 1)).Items;
+                    Assert.Contains(exports, e => e.GetProperty("actor").GetString() == TestCredentials.AdminUser
+                        && e.GetProperty("target").GetString()!.Contains("Thorax", StringComparison.Ordinal) && e.GetProperty("outcome").GetString() == "success");
+                }
 
                 // The series page shows the tag; "Open in viewer" opens OHIF, which draws into its canvas.
                 await page.Locator("[data-testid=dataset-series-row] a", new() { HasText = "Thorax CT lung" }).ClickAsync();

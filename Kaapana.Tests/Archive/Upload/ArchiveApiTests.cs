@@ -58,6 +58,10 @@ public class ArchiveApiTests
         Assert.Equal(2, (await http.GetFromJsonAsync<JsonElement>("/api/series?patientID=PAT-API")).GetProperty("total").GetInt32());
         Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync($"/api/series/{seriesMr}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync($"/api/series/{seriesMr}")).StatusCode);
+        // Who deleted what is in the audit trail, once (the second, failed delete removed nothing).
+        var deletions = (await AuditTrailPoll.WaitAsync(http, "action=series.deleted", items => items.Count >= 1)).Items;
+        Assert.Equal(TestCredentials.AdminUser, Assert.Single(deletions).GetProperty("actor").GetString());
+        Assert.Equal(seriesMr, deletions[0].GetProperty("target").GetString());
         Assert.Equal(1, (await http.GetFromJsonAsync<JsonElement>("/api/series?patientID=PAT-API")).GetProperty("total").GetInt32());
         var again = await http.GetFromJsonAsync<JsonElement>($"/api/versions/{version.GetProperty("id").GetInt64()}");
         Assert.Equal(version.GetProperty("uidListHash").GetString(), again.GetProperty("uidListHash").GetString());
