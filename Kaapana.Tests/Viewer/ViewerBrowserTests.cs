@@ -173,7 +173,7 @@ public sealed partial class ViewerBrowserTests(ITestOutputHelper output)
     }
 
     /// <summary>OHIF may ask before loading a SEG over its source series; say yes if it does.</summary>
-    private static async Task ConfirmIfAskedAsync(IPage page)
+    internal static async Task ConfirmIfAskedAsync(IPage page)
     {
         var yes = page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^(Yes|Load|OK)$", RegexOptions.IgnoreCase) });
         try

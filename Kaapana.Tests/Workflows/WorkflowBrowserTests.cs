@@ -125,7 +125,7 @@ public sealed class WorkflowBrowserTests(DockerTestEngine docker, ITestOutputHel
             var segThumbnail = page.Locator("[data-cy='series-modality-label']", new() { HasTextString = "SEG" }).First;
             await segThumbnail.WaitForAsync(new() { Timeout = (float)Patience.TotalMilliseconds });
             await segThumbnail.DblClickAsync();
-            await ConfirmIfAskedAsync(page);
+            await Kaapana.Tests.Viewer.ViewerBrowserTests.ConfirmIfAskedAsync(page);
             var panelTab = page.Locator("[data-cy$='-btn'][data-cy*='egmentation']").First;
             if (await panelTab.CountAsync() > 0 && await panelTab.IsVisibleAsync()) await panelTab.ClickAsync();
             var segment = page.Locator("[data-cy='data-row-title']", new() { HasTextString = SegmentLabel }).First;
@@ -298,18 +298,5 @@ public sealed class WorkflowBrowserTests(DockerTestEngine docker, ITestOutputHel
         var added = await http.PostAsJsonAsync($"/api/datasets/{dataset!["id"]}/series", new { seriesInstanceUIDs = series });
         Assert.Equal(HttpStatusCode.OK, added.StatusCode);
         return series;
-    }
-
-    private static async Task ConfirmIfAskedAsync(IPage page)
-    {
-        var yes = page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^(Yes|Load|OK)$", RegexOptions.IgnoreCase) });
-        try
-        {
-            await yes.First.WaitForAsync(new() { Timeout = 5000 });
-            await yes.First.ClickAsync();
-        }
-        catch (TimeoutException)
-        {
-        }
     }
 }
