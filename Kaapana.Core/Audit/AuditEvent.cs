@@ -24,6 +24,9 @@ public static class AuditActions
     public const string BasicSignIn = "auth.basic";
     public const string ZipExport = "export.zip";
     public const string SeriesDeleted = "series.deleted";
+    public const string ProjectMemberAdded = "project.member.added";
+    public const string ProjectMemberChanged = "project.member.changed";
+    public const string ProjectMemberRemoved = "project.member.removed";
 }
 
 public static class AuditOutcomes
