@@ -13,8 +13,10 @@ public sealed class CurrentCaller(IHttpContextAccessor http, IServiceProvider se
 
     public async ValueTask<AccessScope> GetAsync(CancellationToken ct = default)
     {
-        // A circuit has no HttpContext of its own (the accessor may show the one that opened it; its user is the same).
-        if (http.HttpContext is { } context && context.WebSockets.IsWebSocketRequest is false)
+        // A circuit's scope outlives any request: the accessor may show the connection's /_blazor request (any transport), whose
+        // user is frozen at connect time, while the circuit's authentication state follows revalidation. Only plain requests
+        // (APIs, prerendering, static pages) use the request's user, resolved once.
+        if (http.HttpContext is { } context && !context.Request.Path.StartsWithSegments("/_blazor"))
             return _requestScope ??= await access.ResolveAsync(context.User, ct);
         if (services.GetService<AuthenticationStateProvider>() is { } provider)
         {
