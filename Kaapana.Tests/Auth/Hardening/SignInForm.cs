@@ -7,7 +7,8 @@ namespace Kaapana.Tests.Auth.Hardening;
 /// The sign-in page as a browser without JavaScript uses it: GET the form (antiforgery cookie and token), POST it back.
 /// Keeps its cookies, follows no redirects, so a test sees the page's own answer.
 /// </summary>
-public sealed partial class SignInForm(Uri baseAddress) : IDisposable
+/// <param name="certificateCheck">For an HTTPS server with a test certificate: which server certificate to accept.</param>
+public sealed partial class SignInForm(Uri baseAddress, System.Net.Security.RemoteCertificateValidationCallback? certificateCheck = null) : IDisposable
 {
     public const string WrongMessage = "Wrong user name or password.";
     public const string LockedMessage = "This account is locked after too many wrong passwords.";
@@ -17,7 +18,12 @@ public sealed partial class SignInForm(Uri baseAddress) : IDisposable
 
     public CookieContainer Cookies => _cookies;
 
-    public HttpClient Http => _http ??= new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, CookieContainer = _cookies })
+    public HttpClient Http => _http ??= new HttpClient(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        CookieContainer = _cookies,
+        SslOptions = { RemoteCertificateValidationCallback = certificateCheck },
+    })
     {
         BaseAddress = baseAddress,
         Timeout = TimeSpan.FromSeconds(60),
