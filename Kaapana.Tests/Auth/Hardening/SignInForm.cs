@@ -30,17 +30,22 @@ public sealed partial class SignInForm(Uri baseAddress, System.Net.Security.Remo
     };
 
     /// <summary>Fetches a fresh form and posts <paramref name="user"/>/<paramref name="password"/>; the caller disposes the answer.</summary>
-    public async Task<HttpResponseMessage> PostAsync(string user, string password)
+    public Task<HttpResponseMessage> PostAsync(string user, string password) =>
+        SubmitAsync("/signin", "signin", [new("Input.UserName", user), new("Input.Password", password)]);
+
+    /// <summary>GETs the static page at <paramref name="path"/> and posts its form <paramref name="formName"/> back with its antiforgery token.</summary>
+    public async Task<HttpResponseMessage> SubmitAsync(string path, string formName, IEnumerable<KeyValuePair<string, string>> fields)
     {
-        var html = await Http.GetStringAsync("/signin");
+        using var page = await Http.GetAsync(path);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.True(page.StatusCode == HttpStatusCode.OK, $"GET {path}: {(int)page.StatusCode} {html}");
         var token = TokenPattern().Match(html);
-        Assert.True(token.Success, $"no antiforgery token on /signin:\n{html}");
-        return await Http.PostAsync("/signin", new FormUrlEncodedContent(
+        Assert.True(token.Success, $"no antiforgery token on {path}:\n{html}");
+        return await Http.PostAsync(path, new FormUrlEncodedContent(
         [
-            new("_handler", "signin"),
+            new("_handler", formName),
             new("__RequestVerificationToken", WebUtility.HtmlDecode(token.Groups[1].Value)),
-            new("Input.UserName", user),
-            new("Input.Password", password),
+            .. fields,
         ]));
     }
 
