@@ -269,6 +269,10 @@ public sealed partial class DicomWebDoorTests(AccessMatrixFixture m)
                 Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, $"/dicomweb/studies/{study}/metadata", "application/dicom+json")).Status);
                 await using var db = m.Server.OpenIndex();
                 Assert.True(await db.ProjectSeries.AnyAsync(ps => ps.Series.SeriesInstanceUID == series && ps.ProjectId == Project(project).ProjectId));
+                // Audited as one summary per request.
+                using var admin = m.Server.CreateClient();
+                await AuditTrailPoll.WaitAsync(admin, $"action=dicomweb.store&actor={user}&target=project:{project}", list => list.Any(e =>
+                    e.GetProperty("outcome").GetString() == "success" && e.GetProperty("details").ToString().Contains(study)), () => m.Server.Output);
                 CountAllowed("dicomweb/stow");
                 return;
             }
@@ -305,7 +309,8 @@ public sealed partial class DicomWebDoorTests(AccessMatrixFixture m)
     }
 
     /// <summary>Instances an alpha researcher builds from beta's UIDs (beta's study, series or instance) and sends into alpha.</summary>
-    public static TheoryData<string> Impostors => ["beta's own file", "a new instance in beta's series", "beta's series UID in a new study", "a new series in beta's study"];
+    public static TheoryData<string> Impostors =>
+        ["beta's own file", "a new instance in beta's series", "beta's series UID in a new study", "a new series in beta's study", "beta's instance UID in a new series"];
 
     [Theory]
     [MemberData(nameof(Impostors))]
@@ -319,7 +324,8 @@ public sealed partial class DicomWebDoorTests(AccessMatrixFixture m)
             "beta's own file" => await File.ReadAllBytesAsync(b.Files[0]),
             "a new instance in beta's series" => TestInstances.Create(new("ALPHA-FAKE", "Fake^A", b.StudyUid, betaSeries, newSop)),
             "beta's series UID in a new study" => TestInstances.Create(new("ALPHA-FAKE", "Fake^A", TestInstances.NewUid(), betaSeries, newSop)),
-            _ => TestInstances.Create(new("ALPHA-FAKE", "Fake^A", b.StudyUid, newSeries, newSop)),
+            "a new series in beta's study" => TestInstances.Create(new("ALPHA-FAKE", "Fake^A", b.StudyUid, newSeries, newSop)),
+            _ => TestInstances.Create(new("ALPHA-FAKE", "Fake^A", TestInstances.NewUid(), newSeries, betaFile.GetString(DicomTags.SOPInstanceUID))),
         };
         var sent = DicomFile.Read(new MemoryStream(bytes)).Dataset.GetString(DicomTags.SOPInstanceUID);
         using var http = m.As(AlphaResearcher);
@@ -336,10 +342,16 @@ public sealed partial class DicomWebDoorTests(AccessMatrixFixture m)
 
             await using (var db = m.Server.OpenIndex())
             {
-                if (kind == "beta's own file")
-                    Assert.False(await db.ProjectSeries.AnyAsync(ps => ps.Series.SeriesInstanceUID == betaSeries && ps.ProjectId == m.Alpha.ProjectId),
-                        "beta's series was linked to alpha");
+                Assert.False(await db.ProjectSeries.AnyAsync(ps => ps.Series.SeriesInstanceUID == betaSeries && ps.ProjectId == m.Alpha.ProjectId),
+                    "beta's series was linked to alpha");
+                if (kind.StartsWith("beta's", StringComparison.Ordinal) && kind != "beta's series UID in a new study")
+                {
+                    // Beta's instance is untouched: still one row, in beta's series, with beta's file.
+                    var row = await db.Instances.Where(i => i.SOPInstanceUID == sent).Select(i => new { i.Series.SeriesInstanceUID, i.ContentHash }).SingleAsync();
+                    Assert.Equal(betaSeries, row.SeriesInstanceUID);
+                }
                 else Assert.Equal(0, await db.Instances.CountAsync(i => i.SOPInstanceUID == sent));
+                Assert.Equal(0, await db.Series.CountAsync(se => se.SeriesInstanceUID == newSeries));
             }
             // Beta's data stays out of sight.
             var (status, body, _) = await GetAsync(http, $"/dicomweb/studies/{b.StudyUid}/series/{betaSeries}/metadata", "application/dicom+json");
@@ -351,7 +363,7 @@ public sealed partial class DicomWebDoorTests(AccessMatrixFixture m)
         }
         finally
         {
-            if (kind != "beta's own file") await DeleteSeriesAsync(newSeries);
+            await DeleteSeriesAsync(newSeries);
         }
     }
 
