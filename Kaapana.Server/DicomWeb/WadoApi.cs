@@ -11,7 +11,8 @@ namespace Kaapana.Server.DicomWeb;
 /// answered from the index and the archived files. Responses are streamed file by file with buffering off.
 /// <para>Access: every resource is seen from the caller's readable projects (<see cref="ReadScopeAsync"/>): a study shows only
 /// its visible series, and a study, series or instance the caller may not read answers exactly as one that does not exist.
-/// Reading a study's instances or metadata is audited (<see cref="StudyOpenAudit"/>).</para>
+/// Reading a study's instances, metadata, frames, bulk data or rendered images is audited as opening it, once per user and
+/// study per few minutes (<see cref="StudyOpenAudit"/>); thumbnails are not (study lists show many).</para>
 /// </summary>
 public static class WadoApi
 {

@@ -234,6 +234,24 @@ public sealed partial class DicomWebDoorTests(AccessMatrixFixture m)
         Assert.DoesNotContain(items, e => e.GetProperty("actor").GetString() == BetaResearcher);
         Assert.All(items, e => Assert.Equal("study:" + a.StudyUid, e.GetProperty("target").GetString()));
         CountAllowed("dicomweb/wado/metadata");
+
+        // A client that reads only frames (no metadata first) opens the study too.
+        string study = TestInstances.NewUid(), series = TestInstances.NewUid(), sop = TestInstances.NewUid();
+        try
+        {
+            using var storer = m.As(Admin);
+            var stored = await StowClient.PostAsync(storer, "/dicomweb/studies?project=alpha",
+                StowClient.Body(TestInstances.Create(new("AUDIT-1", "Audit^Frames", study, series, sop))));
+            Assert.Equal(HttpStatusCode.OK, stored.Status);
+            Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, $"/dicomweb/studies/{study}/series/{series}/instances/{sop}/frames/1", FrameAccept)).Status);
+            await AuditTrailPoll.WaitAsync(admin, "action=study.opened&target=" + study,
+                list => list.Any(e => e.GetProperty("actor").GetString() == AlphaViewer), () => m.Server.Output);
+            CountAllowed("dicomweb/wado/frames");
+        }
+        finally
+        {
+            await DeleteSeriesAsync(series);
+        }
     }
 
     // ------------------------------------------------------------------ STOW-RS
