@@ -160,12 +160,14 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
 
     private static readonly LevelSpec<Patient> PatientLevel = new(db => db.Patients.AsNoTracking(),
         ColumnsFrom((PatientColumns, null)), ColumnsFrom((PatientNameSearchColumn, null))[0], Candidate, p => p.Id,
-        (db, ids) => p => db.ProjectSeries.Any(ps => ids.Contains(ps.ProjectId) && ps.Series.Study.PatientId == p.Id), _ => null, p => p);
+        (db, ids) => p => db.Studies.Any(st => st.PatientId == p.Id
+            && db.Series.Any(se => se.StudyId == st.Id && db.ProjectSeries.Any(ps => ps.SeriesId == se.Id && ids.Contains(ps.ProjectId)))), _ => null, p => p);
 
     private static readonly LevelSpec<Study> StudyLevel = new(db => db.Studies.AsNoTracking().Include(s => s.Patient),
         ColumnsFrom((StudyColumns, null), (PatientColumns, P<Study, Patient>(s => s.Patient))),
         ColumnsFrom((PatientNameSearchColumn, P<Study, Patient>(s => s.Patient)))[0], Candidate, s => s.Id,
-        (db, ids) => s => db.ProjectSeries.Any(ps => ids.Contains(ps.ProjectId) && ps.Series.StudyId == s.Id), s => s, s => s.Patient);
+        (db, ids) => s => db.Series.Any(se => se.StudyId == s.Id && db.ProjectSeries.Any(ps => ps.SeriesId == se.Id && ids.Contains(ps.ProjectId))),
+        s => s, s => s.Patient);
 
     private static readonly LevelSpec<Series> SeriesLevel = new(db => db.Series.AsNoTracking().Include(s => s.Study).ThenInclude(s => s.Patient),
         ColumnsFrom((SeriesColumns, null), (StudyColumns, P<Series, Study>(s => s.Study)), (PatientColumns, P<Series, Patient>(s => s.Study.Patient))),
