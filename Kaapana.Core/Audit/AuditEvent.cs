@@ -33,6 +33,10 @@ public static class AuditActions
     public const string ProjectMemberAdded = "project.member.added";
     public const string ProjectMemberChanged = "project.member.changed";
     public const string ProjectMemberRemoved = "project.member.removed";
+    /// <summary>A study opened through WADO-RS or the viewer (once per user and study per few minutes, not per frame).</summary>
+    public const string StudyOpened = "study.opened";
+    /// <summary>A STOW-RS request: a summary of what it stored and refused.</summary>
+    public const string StowStore = "dicomweb.store";
 }
 
 public static class AuditOutcomes

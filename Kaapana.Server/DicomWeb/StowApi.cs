@@ -1,4 +1,6 @@
 using System.Net;
+using Kaapana.Core.Access;
+using Kaapana.Core.Audit;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Ingest;
 using Kaapana.Core.Archive.Projects;
@@ -25,6 +27,11 @@ namespace Kaapana.Server.DicomWeb;
 /// <item>A part whose Content-Type is neither application/dicom nor application/octet-stream (or absent) is not ingested
 /// and is listed as failed (C000); a part that is not DICOM fails in ingest (C000) and the rest go on.</item>
 /// </list>
+/// <para>Access: storing needs Curate in the target project (the default project when no <c>?project=</c> is given): a
+/// named project the caller may not read is answered as one that does not exist (400), one it may read but not curate
+/// gets 403, as does the default project without Curate. An instance whose study, series or SOP instance exists where the
+/// caller may not read is refused alone (failure reason 0124, "conflicts with existing data", nothing stored;
+/// <see cref="IngestAccess"/>). Each request is audited with what it stored and refused; refused requests as denied.</para>
 /// </summary>
 public static class StowApi
 {
@@ -49,17 +56,22 @@ public static class StowApi
         return group;
     }
 
-    public static Task<IResult> StoreInstances(HttpRequest request, IIngestService ingest, IProjectCatalog projects, ILoggerFactory logs,
-        string? project, string? dataset, CancellationToken ct) =>
-        StoreAsync(request, null, ingest, projects, logs, project, dataset, ct);
+    /// <summary>What a STOW-RS request needs besides the request itself: ingest, the caller's access and the audit trail.</summary>
+    public sealed record StowServices(IIngestService Ingest, IProjectCatalog Projects, ICurrentCaller Caller, IngestAccess Access, IAuditTrail Audit,
+        ILoggerFactory Logs);
 
-    public static Task<IResult> StoreStudyInstances(HttpRequest request, string study, IIngestService ingest, IProjectCatalog projects,
-        ILoggerFactory logs, string? project, string? dataset, CancellationToken ct) =>
-        StoreAsync(request, study, ingest, projects, logs, project, dataset, ct);
+    public static Task<IResult> StoreInstances(HttpRequest request, [AsParameters] StowServices services, string? project, string? dataset,
+        CancellationToken ct) =>
+        StoreAsync(request, null, services, project, dataset, ct);
 
-    private static async Task<IResult> StoreAsync(HttpRequest request, string? study, IIngestService ingest, IProjectCatalog projects,
-        ILoggerFactory logs, string? project, string? dataset, CancellationToken ct)
+    public static Task<IResult> StoreStudyInstances(HttpRequest request, string study, [AsParameters] StowServices services, string? project,
+        string? dataset, CancellationToken ct) =>
+        StoreAsync(request, study, services, project, dataset, ct);
+
+    private static async Task<IResult> StoreAsync(HttpRequest request, string? study, StowServices services, string? project, string? dataset,
+        CancellationToken ct)
     {
+        var (ingest, projects, logs) = (services.Ingest, services.Projects, services.Logs);
         var logger = logs.CreateLogger(typeof(StowApi).FullName!);
         IResult Problem(int status, string detail)
         {
@@ -87,8 +99,22 @@ public static class StowApi
         };
         if (context.Dataset is not null && context.Project is null)
             return Problem(StatusCodes.Status400BadRequest, "'dataset' needs 'project': a dataset is named within its project.");
-        if (context.Project is not null && (await projects.ResolveIngestTargetAsync(context, ct)).Error is { } targetError)
-            return Problem(StatusCodes.Status400BadRequest, $"Nothing stored: {targetError}.");
+        var (target, targetError) = await projects.ResolveIngestTargetAsync(context, ct);
+        if (target is null && context.Project is not null) return Problem(StatusCodes.Status400BadRequest, $"Nothing stored: {targetError}.");
+        var caller = await services.Caller.GetAsync(ct);
+        if (target is not null && !caller.Can(target.ProjectId, ProjectPermission.Curate))
+        {
+            var where = context.Project is null ? "default project" : "project:" + context.Project;
+            services.Audit.Record(new AuditEvent(caller.Actor, AuditActions.StowStore, where, AuditOutcomes.Denied,
+                request.HttpContext.Connection.RemoteIpAddress?.ToString(), new { reason = "no Curate permission" }));
+            // A project the caller cannot see is answered exactly as one that does not exist.
+            if (context.Project is not null && !caller.Can(target.ProjectId, ProjectPermission.Read))
+                return Problem(StatusCodes.Status400BadRequest, $"Nothing stored: {UnknownTarget(context.Project, context.Dataset)}.");
+            return Problem(StatusCodes.Status403Forbidden, context.Project is null
+                ? "Nothing stored: without ?project= instances go to the default project, where you may not store; name one of your projects with ?project=."
+                : $"Nothing stored: storing into project '{context.Project}' needs the Researcher role in it.");
+        }
+        context = context with { Admission = services.Access.AdmissionFor(caller) };
 
         var studiesUrl = $"{request.Scheme}://{request.Host}{request.PathBase}{DicomWebExtensions.BasePath}/studies";
         var response = new StowResponse(studiesUrl, study);
@@ -132,8 +158,18 @@ public static class StowApi
             return Problem(StatusCodes.Status400BadRequest, "The multipart body holds no parts.");
         if (response.Failed > 0)
             logger.LogWarning("STOW-RS: {Stored} instances stored, {Failed} failed (HTTP {Status})", response.Stored, response.Failed, response.StatusCode);
+        services.Audit.Record(new AuditEvent(caller.Actor, AuditActions.StowStore, context.Project is null ? "default project" : "project:" + context.Project,
+            response.Failed == 0 ? AuditOutcomes.Success
+            : response.Stored > 0 ? AuditOutcomes.Partial
+            : response.Refused == response.Failed ? AuditOutcomes.Denied : AuditOutcomes.Failure,
+            request.HttpContext.Connection.RemoteIpAddress?.ToString(),
+            new { stored = response.Stored, failed = response.Failed, refused = response.Refused, studies = response.Studies, dataset = context.Dataset }));
         return new DicomJsonResult(response.StatusCode, response.ToJson());
     }
+
+    /// <summary>The words <see cref="ProjectCatalog.ResolveIngestTargetAsync"/> uses for a project (or dataset) that does not exist.</summary>
+    private static string UnknownTarget(string project, string? dataset) =>
+        dataset is null ? $"unknown project '{project}'" : $"unknown project '{project}' or dataset '{dataset}'";
 
     /// <summary>No Accept, or one that allows application/dicom+json (directly, as application/json, or by a wildcard).</summary>
     private static bool AcceptsDicomJson(HttpRequest request)

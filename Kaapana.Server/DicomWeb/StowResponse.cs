@@ -27,6 +27,12 @@ internal sealed class StowResponse(string studiesUrl, string? requiredStudy)
     public int Stored => _stored.Count;
     public int Failed => _failed.Count;
 
+    /// <summary>The studies something was stored into.</summary>
+    public IReadOnlyCollection<string> Studies => _studies;
+
+    /// <summary>Instances refused by the caller's access (a subset of <see cref="Failed"/>).</summary>
+    public int Refused { get; private set; }
+
     /// <summary>Set when the multipart body itself broke (truncated, no closing boundary): the request was bad syntax.</summary>
     public string? BodyError { get; private set; }
 
@@ -43,6 +49,7 @@ internal sealed class StowResponse(string studiesUrl, string? requiredStudy)
             _studies.Add(result.StudyInstanceUid!);
             return;
         }
+        if (result.Failure == IngestFailure.Refused) Refused++;
         AddFailure(result.SopClassUid, result.SopInstanceUid, FailureReason(result), $"part {part}: {result.Reason}",
             outOfResources: result is { Status: IngestStatus.Failed, Failure: IngestFailure.OutOfResources });
     }
@@ -95,10 +102,12 @@ internal sealed class StowResponse(string studiesUrl, string? requiredStudy)
     /// <summary>
     /// Failure Reason (PS3.18 Table I.2-2): A700 out of resources, 0110 processing failure (ours); for rejected input A900
     /// when the data set was read but does not belong here (another study than the request's, a conflicting duplicate), C000
-    /// when it could not be understood (not DICOM, truncated, key attributes missing, unknown project).
+    /// when it could not be understood (not DICOM, truncated, key attributes missing, unknown project); 0124 (not authorized)
+    /// when the caller's access refused it (its UIDs exist where the caller may not read).
     /// </summary>
     private static DicomStatus FailureReason(IngestResult result) => result.Status switch
     {
+        IngestStatus.Rejected when result.Failure == IngestFailure.Refused => DicomStatus.NotAuthorized,
         IngestStatus.Failed => result.Failure == IngestFailure.OutOfResources ? DicomStatus.OutOfResources : DicomStatus.ProcessingFailure,
         _ => result.SopInstanceUid is null ? DicomStatus.CannotUnderstand : DicomStatus.DataSetDoesNotMatchSopClass,
     };

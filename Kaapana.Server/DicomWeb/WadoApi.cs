@@ -1,3 +1,4 @@
+using Kaapana.Core.Access;
 using Kaapana.Core.Archive.Retrieve;
 using Kaapana.Dicom;
 using Kaapana.Dicom.Imaging.Codecs;
@@ -8,12 +9,17 @@ namespace Kaapana.Server.DicomWeb;
 /// WADO-RS (PS3.18 10.4): studies, series and instances as <c>multipart/related; type="application/dicom"</c>, their
 /// metadata as DICOM JSON, frames, bulk data, and rendered images and thumbnails (<see cref="WadoRenderedApi"/>), all
 /// answered from the index and the archived files. Responses are streamed file by file with buffering off.
+/// <para>Access: every resource is seen from the caller's readable projects (<see cref="ReadScopeAsync"/>): a study shows only
+/// its visible series, and a study, series or instance the caller may not read answers exactly as one that does not exist.
+/// Reading a study's instances, metadata, frames, bulk data or rendered images is audited as opening it, once per user and
+/// study per few minutes (<see cref="StudyOpenAudit"/>); thumbnails are not (study lists show many).</para>
 /// </summary>
 public static class WadoApi
 {
     public static IServiceCollection AddWado(this IServiceCollection services)
     {
         services.AddSingleton<IInstanceRetrieval, InstanceRetrieval>();
+        services.AddSingleton<StudyOpenAudit>();
         return services;
     }
 
@@ -35,35 +41,49 @@ public static class WadoApi
     /// <summary>The DICOMweb root as the client reached it (for BulkDataURIs).</summary>
     public static string BaseUri(HttpRequest r) => $"{r.Scheme}://{r.Host}{r.PathBase}{DicomWebExtensions.BasePath}";
 
-    public static Task<IResult> RetrieveStudy(string study, HttpContext context, IInstanceRetrieval retrieval, ILogger<WadoStreamResult> logger, CancellationToken ct) =>
-        Retrieve(new RetrieveScope(study), context, retrieval, logger, ct);
+    /// <summary>The caller, and the retrieval target as that caller sees it (only the projects it may read).</summary>
+    public static async Task<(AccessScope Caller, RetrieveScope Scope)> ReadScopeAsync(ICurrentCaller caller, RetrieveScope target, CancellationToken ct)
+    {
+        var scope = await caller.GetAsync(ct);
+        return (scope, target with { Projects = scope.ProjectsWith(ProjectPermission.Read) });
+    }
 
-    public static Task<IResult> RetrieveSeries(string study, string series, HttpContext context, IInstanceRetrieval retrieval, ILogger<WadoStreamResult> logger, CancellationToken ct) =>
-        Retrieve(new RetrieveScope(study, series), context, retrieval, logger, ct);
+    public static Task<IResult> RetrieveStudy(string study, HttpContext context, IInstanceRetrieval retrieval, ICurrentCaller caller, StudyOpenAudit opens,
+        ILogger<WadoStreamResult> logger, CancellationToken ct) =>
+        Retrieve(new RetrieveScope(study), context, retrieval, caller, opens, logger, ct);
+
+    public static Task<IResult> RetrieveSeries(string study, string series, HttpContext context, IInstanceRetrieval retrieval, ICurrentCaller caller,
+        StudyOpenAudit opens, ILogger<WadoStreamResult> logger, CancellationToken ct) =>
+        Retrieve(new RetrieveScope(study, series), context, retrieval, caller, opens, logger, ct);
 
     public static Task<IResult> RetrieveInstance(string study, string series, string instance, HttpContext context, IInstanceRetrieval retrieval,
+        ICurrentCaller caller, StudyOpenAudit opens, ILogger<WadoStreamResult> logger, CancellationToken ct) =>
+        Retrieve(new RetrieveScope(study, series, instance), context, retrieval, caller, opens, logger, ct);
+
+    public static Task<IResult> StudyMetadata(string study, HttpContext context, IInstanceRetrieval retrieval, ICurrentCaller caller, StudyOpenAudit opens,
         ILogger<WadoStreamResult> logger, CancellationToken ct) =>
-        Retrieve(new RetrieveScope(study, series, instance), context, retrieval, logger, ct);
+        Metadata(new RetrieveScope(study), context, retrieval, caller, opens, logger, ct);
 
-    public static Task<IResult> StudyMetadata(string study, HttpContext context, IInstanceRetrieval retrieval, ILogger<WadoStreamResult> logger, CancellationToken ct) =>
-        Metadata(new RetrieveScope(study), context, retrieval, logger, ct);
-
-    public static Task<IResult> SeriesMetadata(string study, string series, HttpContext context, IInstanceRetrieval retrieval, ILogger<WadoStreamResult> logger, CancellationToken ct) =>
-        Metadata(new RetrieveScope(study, series), context, retrieval, logger, ct);
+    public static Task<IResult> SeriesMetadata(string study, string series, HttpContext context, IInstanceRetrieval retrieval, ICurrentCaller caller,
+        StudyOpenAudit opens, ILogger<WadoStreamResult> logger, CancellationToken ct) =>
+        Metadata(new RetrieveScope(study, series), context, retrieval, caller, opens, logger, ct);
 
     public static Task<IResult> InstanceMetadata(string study, string series, string instance, HttpContext context, IInstanceRetrieval retrieval,
-        ILogger<WadoStreamResult> logger, CancellationToken ct) =>
-        Metadata(new RetrieveScope(study, series, instance), context, retrieval, logger, ct);
+        ICurrentCaller caller, StudyOpenAudit opens, ILogger<WadoStreamResult> logger, CancellationToken ct) =>
+        Metadata(new RetrieveScope(study, series, instance), context, retrieval, caller, opens, logger, ct);
 
-    private static async Task<IResult> Retrieve(RetrieveScope scope, HttpContext context, IInstanceRetrieval retrieval, ILogger logger, CancellationToken ct)
+    private static async Task<IResult> Retrieve(RetrieveScope target, HttpContext context, IInstanceRetrieval retrieval, ICurrentCaller caller,
+        StudyOpenAudit opens, ILogger logger, CancellationToken ct)
     {
         var representation = WadoNegotiation.ForInstances(context.Request.Headers.Accept);
         if (representation is null)
             return WadoProblems.NotAcceptable(
                 "Instances are sent as multipart/related; type=\"application/dicom\", with transfer-syntax=* (as stored), none (Explicit VR Little Endian) " +
                 $"or one of: {string.Join(", ", DicomTransferSyntax.Uncompressed.Concat(WadoNegotiation.Encodable).Select(t => t.Uid).Distinct())}.");
+        var (who, scope) = await ReadScopeAsync(caller, target, ct);
         var found = await retrieval.FindAsync(scope, ct);
         if (!found.Found) return WadoProblems.NotFound(found.NotFound!);
+        opens.Opened(who, scope.StudyInstanceUID, "instances", context);
 
         return new WadoStreamResult(async (http, token) =>
         {
@@ -123,12 +143,15 @@ public static class WadoApi
         await writer.WritePartAsync(WadoNegotiation.DicomContentType(target.Uid), converted, ct);
     }
 
-    private static async Task<IResult> Metadata(RetrieveScope scope, HttpContext context, IInstanceRetrieval retrieval, ILogger logger, CancellationToken ct)
+    private static async Task<IResult> Metadata(RetrieveScope target, HttpContext context, IInstanceRetrieval retrieval, ICurrentCaller caller,
+        StudyOpenAudit opens, ILogger logger, CancellationToken ct)
     {
         if (!AcceptsJson(context.Request.Headers.Accept))
             return WadoProblems.NotAcceptable("Metadata is sent as application/dicom+json (or application/json).");
+        var (who, scope) = await ReadScopeAsync(caller, target, ct);
         var found = await retrieval.FindAsync(scope, ct);
         if (!found.Found) return WadoProblems.NotFound(found.NotFound!);
+        opens.Opened(who, scope.StudyInstanceUID, "metadata", context);
         var baseUri = BaseUri(context.Request);
         return new WadoStreamResult((http, token) => WadoMetadataWriter.WriteAsync(http, retrieval, found.Instances, baseUri, logger, token));
     }

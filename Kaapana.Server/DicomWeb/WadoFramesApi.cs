@@ -1,4 +1,5 @@
 using System.Globalization;
+using Kaapana.Core.Access;
 using Kaapana.Core.Archive.Retrieve;
 using Kaapana.Dicom;
 using Kaapana.Dicom.Imaging;
@@ -15,13 +16,15 @@ namespace Kaapana.Server.DicomWeb;
 public static class WadoFramesApi
 {
     public static async Task<IResult> RetrieveFrames(string study, string series, string instance, string frames, HttpContext context,
-        IInstanceRetrieval retrieval, CancellationToken ct)
+        IInstanceRetrieval retrieval, ICurrentCaller caller, StudyOpenAudit opens, CancellationToken ct)
     {
         var numbers = ParseFrameList(frames);
         if (numbers is null)
             return WadoProblems.BadRequest($"'{frames}' is not a frame list: give frame numbers from 1, separated by commas (e.g. 1,3,5).");
-        var found = await retrieval.FindAsync(new RetrieveScope(study, series, instance), ct);
+        var (who, scope) = await WadoApi.ReadScopeAsync(caller, new RetrieveScope(study, series, instance), ct);
+        var found = await retrieval.FindAsync(scope, ct);
         if (!found.Found) return WadoProblems.NotFound(found.NotFound!);
+        opens.Opened(who, scope.StudyInstanceUID, "frames", context);
         var stored = found.Instances[0];
         var representation = WadoNegotiation.ForFrames(context.Request.Headers.Accept, DicomTransferSyntax.Lookup(stored.TransferSyntaxUID));
         if (representation is null)
@@ -92,10 +95,12 @@ public static class WadoFramesApi
     }
 
     public static async Task<IResult> RetrieveBulkData(string study, string series, string instance, string path, HttpContext context,
-        IInstanceRetrieval retrieval, CancellationToken ct)
+        IInstanceRetrieval retrieval, ICurrentCaller caller, StudyOpenAudit opens, CancellationToken ct)
     {
-        var found = await retrieval.FindAsync(new RetrieveScope(study, series, instance), ct);
+        var (who, scope) = await WadoApi.ReadScopeAsync(caller, new RetrieveScope(study, series, instance), ct);
+        var found = await retrieval.FindAsync(scope, ct);
         if (!found.Found) return WadoProblems.NotFound(found.NotFound!);
+        opens.Opened(who, scope.StudyInstanceUID, "bulkdata", context);
         var stored = found.Instances[0];
         var pixelPath = DicomTags.PixelData.Value.ToString("X8", CultureInfo.InvariantCulture);
         if (string.Equals(path.Trim('/'), pixelPath, StringComparison.OrdinalIgnoreCase))

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Kaapana.Core.Access;
 using Kaapana.Core.Archive.Retrieve;
 using Kaapana.Dicom;
 using Kaapana.Dicom.Imaging;
@@ -23,19 +24,19 @@ public static class WadoRenderedApi
     {
         foreach (var (suffix, thumbnail) in new[] { ("/rendered", false), ("/thumbnail", true) })
         {
-            group.MapGet(study + suffix, (string study, HttpContext c, IInstanceRetrieval r, CancellationToken ct) =>
-                Render(new Target(new RetrieveScope(study), null, thumbnail), c, r, ct));
-            group.MapGet(series + suffix, (string study, string series, HttpContext c, IInstanceRetrieval r, CancellationToken ct) =>
-                Render(new Target(new RetrieveScope(study, series), null, thumbnail), c, r, ct));
-            group.MapGet(instance + suffix, (string study, string series, string instance, HttpContext c, IInstanceRetrieval r, CancellationToken ct) =>
-                Render(new Target(new RetrieveScope(study, series, instance), null, thumbnail), c, r, ct));
+            group.MapGet(study + suffix, (string study, HttpContext c, IInstanceRetrieval r, ICurrentCaller caller, StudyOpenAudit opens,
+                CancellationToken ct) => Render(new Target(new RetrieveScope(study), null, thumbnail), c, r, caller, opens, ct));
+            group.MapGet(series + suffix, (string study, string series, HttpContext c, IInstanceRetrieval r, ICurrentCaller caller, StudyOpenAudit opens,
+                CancellationToken ct) => Render(new Target(new RetrieveScope(study, series), null, thumbnail), c, r, caller, opens, ct));
+            group.MapGet(instance + suffix, (string study, string series, string instance, HttpContext c, IInstanceRetrieval r, ICurrentCaller caller,
+                StudyOpenAudit opens, CancellationToken ct) => Render(new Target(new RetrieveScope(study, series, instance), null, thumbnail), c, r, caller, opens, ct));
             group.MapGet(instance + "/frames/{frames}" + suffix, (string study, string series, string instance, string frames, HttpContext c,
-                IInstanceRetrieval r, CancellationToken ct) =>
+                IInstanceRetrieval r, ICurrentCaller caller, StudyOpenAudit opens, CancellationToken ct) =>
             {
                 var list = WadoFramesApi.ParseFrameList(frames);
                 if (list is not [var frame])
                     return Task.FromResult(WadoProblems.BadRequest($"'{frames}' is not one frame number (from 1); a rendered frame resource renders one frame."));
-                return Render(new Target(new RetrieveScope(study, series, instance), frame, thumbnail), c, r, ct);
+                return Render(new Target(new RetrieveScope(study, series, instance), frame, thumbnail), c, r, caller, opens, ct);
             });
         }
     }
@@ -78,14 +79,18 @@ public static class WadoRenderedApi
         return (new RenderParameters(window, vw, vh, quality), null);
     }
 
-    private static async Task<IResult> Render(Target target, HttpContext context, IInstanceRetrieval retrieval, CancellationToken ct)
+    /// <summary>A rendered image opens the study (audited, throttled); a thumbnail does not: study lists show many.</summary>
+    private static async Task<IResult> Render(Target target, HttpContext context, IInstanceRetrieval retrieval, ICurrentCaller caller, StudyOpenAudit opens,
+        CancellationToken ct)
     {
         var format = WadoNegotiation.ForRendered(context.Request.Headers.Accept);
         if (format is null) return WadoProblems.NotAcceptable("Rendered images are image/jpeg or image/png.");
         var (parameters, error) = Parse(context.Request.Query, target.Thumbnail);
         if (parameters is null) return WadoProblems.BadRequest(error!);
-        var found = await retrieval.FindAsync(target.Scope, ct);
+        var (who, scope) = await WadoApi.ReadScopeAsync(caller, target.Scope, ct);
+        var found = await retrieval.FindAsync(scope, ct);
         if (!found.Found) return WadoProblems.NotFound(found.NotFound!);
+        if (!target.Thumbnail) opens.Opened(who, scope.StudyInstanceUID, "rendered", context);
         var instance = Pick(found.Instances);
         if (instance is null) return WadoProblems.BadRequest("Nothing here has pixel data to render.");
 

@@ -12,6 +12,7 @@ public static class AccessExtensions
         services.AddSingleton<IAccessControl, AccessControl>();
         services.AddScoped<ICurrentCaller, CurrentCaller>();
         services.AddSingleton<ProjectMembers>();
+        services.AddSingleton<IngestAccess>();
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using Kaapana.Core.Access;
 using Kaapana.Core.Archive.Browse;
 using Kaapana.Core.Archive.Retrieve;
 using Kaapana.Core.Archive.Thumbnails;
@@ -42,15 +43,19 @@ public static class UiExtensions
         return app;
     }
 
-    private static async Task<IResult> GetThumbnail(string uid, ThumbnailCache cache, HttpContext http, CancellationToken ct)
+    /// <summary>A series the caller may not read is answered as one that does not exist (and neither answer repeats the UID).</summary>
+    private static async Task<IResult> GetThumbnail(string uid, ThumbnailCache cache, ICurrentCaller caller, IAccessControl access, HttpContext http,
+        CancellationToken ct)
     {
         if (!ThumbnailCache.IsUid(uid)) return TypedResults.Problem("Not a UID: digits and dots, at most 64 characters.", statusCode: StatusCodes.Status400BadRequest);
+        var unknown = TypedResults.Problem("There is no such series.", statusCode: StatusCodes.Status404NotFound);
+        if (!await access.CanSeriesAsync(await caller.GetAsync(ct), uid, ProjectPermission.Read, ct)) return unknown;
         var result = await cache.GetAsync(uid, ct);
         if (result.Path is null)
         {
             return result.Missing == ThumbnailMissing.NotAnImage
-                ? TypedResults.Problem($"Series {uid} has no image to show.", statusCode: StatusCodes.Status404NotFound)
-                : TypedResults.Problem($"There is no series {uid}.", statusCode: StatusCodes.Status404NotFound);
+                ? TypedResults.Problem("The series has no image to show.", statusCode: StatusCodes.Status404NotFound)
+                : unknown;
         }
         var info = new FileInfo(result.Path);
         // Revalidated after a minute: a late instance makes a new thumbnail, and the ETag (write time) says whether it changed.

@@ -211,8 +211,9 @@ public sealed class DicomDoorTests(DicomDoorFixture fx) : IClassFixture<DicomDoo
     {
         var lung = await FindAsync("FINDSCU", "LUNG_AE", "QueryRetrieveLevel=STUDY", "StudyInstanceUID", "NumberOfStudyRelatedInstances");
         Assert.Equal([fx.LungStudy], lung.Select(d => d.GetString(DicomTags.StudyInstanceUID)));
-        // Counts cover the whole archive: a scoped answer leaves them empty rather than tell about other projects.
-        Assert.All(lung, d => Assert.Equal("", d.GetString(DicomTags.NumberOfStudyRelatedInstances).Trim()));
+        // A scoped answer counts only the endpoint's project's series (here the whole study is in it).
+        Assert.All(lung, d => Assert.Equal(fx.LungFiles.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            d.GetString(DicomTags.NumberOfStudyRelatedInstances).Trim()));
         var brain = await FindAsync("FINDSCU", "BRAIN_AE", "QueryRetrieveLevel=STUDY", "StudyInstanceUID");
         Assert.Equal([fx.BrainStudy], brain.Select(d => d.GetString(DicomTags.StudyInstanceUID)));
         var all = await FindAsync("FINDSCU", "KAAPANA", "QueryRetrieveLevel=STUDY", "StudyInstanceUID", "NumberOfStudyRelatedInstances");

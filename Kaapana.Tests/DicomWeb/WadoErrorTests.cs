@@ -25,14 +25,14 @@ public class WadoErrorTests(WadoFixture fixture)
         var other = fixture.Find("pydicom CT_small.dcm");
         foreach (var suffix in new[] { "", "/metadata", "/rendered", "/thumbnail" })
         {
-            await AssertProblemAsync($"/dicomweb/studies/1.2.3.4.5{suffix}", HttpStatusCode.NotFound, "Study 1.2.3.4.5 is not in the archive");
+            await AssertProblemAsync($"/dicomweb/studies/1.2.3.4.5{suffix}", HttpStatusCode.NotFound, "The study is not in the archive");
             // A real series UID under the wrong study.
-            await AssertProblemAsync($"/dicomweb/studies/{a.Study}/series/{other.Series}{suffix}", HttpStatusCode.NotFound, $"Series {other.Series} is not in study {a.Study}");
+            await AssertProblemAsync($"/dicomweb/studies/{a.Study}/series/{other.Series}{suffix}", HttpStatusCode.NotFound, "The series is not in this study");
             // A real instance under the wrong series.
-            await AssertProblemAsync($"/dicomweb/studies/{a.Study}/series/{a.Series}/instances/{other.Sop}{suffix}", HttpStatusCode.NotFound, $"Instance {other.Sop} is not in series");
+            await AssertProblemAsync($"/dicomweb/studies/{a.Study}/series/{a.Series}/instances/{other.Sop}{suffix}", HttpStatusCode.NotFound, "The instance is not in this series");
         }
-        await AssertProblemAsync($"/dicomweb/studies/{a.Study}/series/{a.Series}/instances/9.9.9/frames/1", HttpStatusCode.NotFound, "Instance 9.9.9");
-        await AssertProblemAsync($"/dicomweb/studies/{a.Study}/series/{a.Series}/instances/9.9.9/bulkdata/7FE00010", HttpStatusCode.NotFound, "Instance 9.9.9");
+        await AssertProblemAsync($"/dicomweb/studies/{a.Study}/series/{a.Series}/instances/9.9.9/frames/1", HttpStatusCode.NotFound, "The instance is not in this series");
+        await AssertProblemAsync($"/dicomweb/studies/{a.Study}/series/{a.Series}/instances/9.9.9/bulkdata/7FE00010", HttpStatusCode.NotFound, "The instance is not in this series");
     }
 
     [Fact]

@@ -49,6 +49,13 @@ public sealed record IngestContext
     /// </summary>
     public string? RequiredStudyInstanceUid { get; init; }
 
+    /// <summary>
+    /// When set, asked for every instance after its header is read and before anything is stored or linked: a reason
+    /// rejects it (<see cref="IngestFailure.Refused"/>), null lets it in. User doors set it from the caller's access
+    /// (<see cref="Access.IngestAccess.AdmissionFor"/>).
+    /// </summary>
+    public IngestAdmission? Admission { get; init; }
+
     /// <summary>Overrides <see cref="ArchiveOptions.DuplicatePolicy"/> for this instance.</summary>
     public DuplicatePolicy? DuplicatePolicy { get; init; }
 
@@ -60,6 +67,12 @@ public sealed record IngestContext
 
     public static IngestContext Default { get; } = new();
 }
+
+/// <summary>The UIDs of an instance about to be ingested, for <see cref="IngestContext.Admission"/>.</summary>
+public sealed record IngestCandidate(string StudyInstanceUid, string SeriesInstanceUid, string SopInstanceUid);
+
+/// <summary>Null admits the instance; a reason refuses it.</summary>
+public delegate ValueTask<string?> IngestAdmission(IngestCandidate instance, CancellationToken ct);
 
 /// <summary>What a bare data set needs for its file meta information.</summary>
 public sealed record DatasetEncoding(DicomTransferSyntax TransferSyntax, string SopClassUid, string SopInstanceUid, string? SourceAETitle = null);
@@ -92,6 +105,9 @@ public enum IngestFailure
 
     /// <summary>Anything else (I/O error, index unavailable). Maps to DIMSE A700/0110 or HTTP 500.</summary>
     Internal,
+
+    /// <summary>With <see cref="IngestStatus.Rejected"/>: refused by <see cref="IngestContext.Admission"/> (access); nothing was stored.</summary>
+    Refused,
 }
 
 /// <summary>The outcome of one ingest. UIDs are set whenever the header could be read.</summary>

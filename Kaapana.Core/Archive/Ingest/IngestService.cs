@@ -140,6 +140,10 @@ public sealed class IngestService : IIngestService, IDisposable
 
             if (context.RequiredStudyInstanceUid is { } requiredStudy && requiredStudy != record.StudyInstanceUID)
                 return Rejected(result, $"the instance belongs to study {record.StudyInstanceUID}, not to the study {requiredStudy} it was sent to");
+            // Before the duplicate check: even an identical copy must not link another project's instance to this one.
+            if (context.Admission is { } admission
+                && await admission(new IngestCandidate(record.StudyInstanceUID, record.SeriesInstanceUID, record.SOPInstanceUID), ct).ConfigureAwait(false) is { } refusal)
+                return Rejected(result, refusal) with { Failure = IngestFailure.Refused };
 
             // 3. Duplicates, 4. rename, 5. index: one SOP Instance UID at a time.
             var uidLock = _uidLocks[(uint)StringComparer.Ordinal.GetHashCode(record.SOPInstanceUID) % (uint)_uidLocks.Length];

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Linq.Expressions;
 using System.Runtime.CompilerServices;
+using Kaapana.Core.Access;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Dicom;
 using Kaapana.Dicom.Network.Query;
@@ -139,14 +140,14 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
     private static LambdaExpression P<T, TParent>(Expression<Func<T, TParent>> path) => path;
 
     /// <summary>One level of the index: its rows (with the levels above loaded), columns and candidate builder.</summary>
+    /// <param name="StudyOf">The row's study (null at the patient level), <paramref name="PatientOf"/> its patient: their
+    /// aggregates are recomputed in a project scope (<see cref="ScopeAggregatesAsync"/>).</param>
     private sealed record LevelSpec<T>(Func<KaapanaDbContext, IQueryable<T>> Source, List<Column> Columns, Column NameSearch,
-        Func<T, DicomDataset> Candidate, Func<T, long> IdOf, Func<KaapanaDbContext, int[], Expression<Func<T, bool>>> InProjects) where T : class
+        Func<T, DicomDataset> Candidate, Func<T, long> IdOf, Func<KaapanaDbContext, int[], Expression<Func<T, bool>>> InProjects,
+        Func<T, Study?> StudyOf, Func<T, Patient> PatientOf) where T : class
     {
         /// <summary>The level's rows, restricted to <paramref name="projects"/> unless null.</summary>
         public IQueryable<T> Rows(KaapanaDbContext db, int[]? projects) => projects is null ? Source(db) : Source(db).Where(InProjects(db, projects));
-
-        /// <summary>The candidate of a row; in a project scope without the counts (they cover the whole archive).</summary>
-        public Func<T, DicomDataset> CandidateIn(int[]? projects) => projects is null ? Candidate : e => WithoutCounts(Candidate(e));
 
         public Expression<Func<T, long>> Id { get; } = IdSelector();
 
@@ -159,35 +160,85 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
 
     private static readonly LevelSpec<Patient> PatientLevel = new(db => db.Patients.AsNoTracking(),
         ColumnsFrom((PatientColumns, null)), ColumnsFrom((PatientNameSearchColumn, null))[0], Candidate, p => p.Id,
-        (db, ids) => p => db.ProjectSeries.Any(ps => ids.Contains(ps.ProjectId) && ps.Series.Study.PatientId == p.Id));
+        (db, ids) => p => db.Studies.Any(st => st.PatientId == p.Id
+            && db.Series.Any(se => se.StudyId == st.Id && db.ProjectSeries.Any(ps => ps.SeriesId == se.Id && ids.Contains(ps.ProjectId)))), _ => null, p => p);
 
     private static readonly LevelSpec<Study> StudyLevel = new(db => db.Studies.AsNoTracking().Include(s => s.Patient),
         ColumnsFrom((StudyColumns, null), (PatientColumns, P<Study, Patient>(s => s.Patient))),
         ColumnsFrom((PatientNameSearchColumn, P<Study, Patient>(s => s.Patient)))[0], Candidate, s => s.Id,
-        (db, ids) => s => db.ProjectSeries.Any(ps => ids.Contains(ps.ProjectId) && ps.Series.StudyId == s.Id));
+        (db, ids) => s => db.Series.Any(se => se.StudyId == s.Id && db.ProjectSeries.Any(ps => ps.SeriesId == se.Id && ids.Contains(ps.ProjectId))),
+        s => s, s => s.Patient);
 
     private static readonly LevelSpec<Series> SeriesLevel = new(db => db.Series.AsNoTracking().Include(s => s.Study).ThenInclude(s => s.Patient),
         ColumnsFrom((SeriesColumns, null), (StudyColumns, P<Series, Study>(s => s.Study)), (PatientColumns, P<Series, Patient>(s => s.Study.Patient))),
         ColumnsFrom((PatientNameSearchColumn, P<Series, Patient>(s => s.Study.Patient)))[0], Candidate, s => s.Id,
-        (db, ids) => s => db.ProjectSeries.Any(ps => ids.Contains(ps.ProjectId) && ps.SeriesId == s.Id));
+        (db, ids) => s => db.ProjectSeries.Any(ps => ids.Contains(ps.ProjectId) && ps.SeriesId == s.Id), s => s.Study, s => s.Study.Patient);
 
     private static readonly LevelSpec<Instance> InstanceLevel = new(
         db => db.Instances.AsNoTracking().Include(i => i.Series).ThenInclude(s => s.Study).ThenInclude(s => s.Patient),
         ColumnsFrom((InstanceColumns, null), (SeriesColumns, P<Instance, Series>(i => i.Series)), (StudyColumns, P<Instance, Study>(i => i.Series.Study)),
             (PatientColumns, P<Instance, Patient>(i => i.Series.Study.Patient))),
         ColumnsFrom((PatientNameSearchColumn, P<Instance, Patient>(i => i.Series.Study.Patient)))[0], Candidate, i => i.Id,
-        (db, ids) => i => db.ProjectSeries.Any(ps => ids.Contains(ps.ProjectId) && ps.SeriesId == i.SeriesId));
+        (db, ids) => i => db.ProjectSeries.Any(ps => ids.Contains(ps.ProjectId) && ps.SeriesId == i.SeriesId), i => i.Series.Study,
+        i => i.Series.Study.Patient);
 
-    private static readonly DicomTag[] CountTags =
-    [
-        DicomTags.NumberOfPatientRelatedStudies, DicomTags.NumberOfPatientRelatedSeries, DicomTags.NumberOfPatientRelatedInstances,
-        DicomTags.NumberOfStudyRelatedSeries, DicomTags.NumberOfStudyRelatedInstances, DicomTags.NumberOfSeriesRelatedInstances,
-    ];
+    private const int AggregateChunk = 100;
 
-    private static DicomDataset WithoutCounts(DicomDataset candidate)
+    /// <summary>
+    /// The rows as they are, or in a project scope with the aggregates of their study and patient (Number of Study/Patient
+    /// Related Series/Instances/Studies, Modalities in Study) recomputed from the visible series only: the stored ones cover
+    /// the whole archive and would tell about other projects' series. Done a chunk at a time, before the rows become
+    /// candidates, so keys on these attributes match the scoped values too.
+    /// </summary>
+    private async IAsyncEnumerable<T> ScopedAsync<T>(LevelSpec<T> spec, IAsyncEnumerable<T> rows, int[]? projects,
+        [EnumeratorCancellation] CancellationToken ct) where T : class
     {
-        foreach (var tag in CountTags) candidate.Remove(tag);
-        return candidate;
+        if (projects is null)
+        {
+            await foreach (var row in rows.WithCancellation(ct).ConfigureAwait(false)) yield return row;
+            yield break;
+        }
+        var chunk = new List<T>(AggregateChunk);
+        await foreach (var row in rows.WithCancellation(ct).ConfigureAwait(false))
+        {
+            chunk.Add(row);
+            if (chunk.Count < AggregateChunk) continue;
+            await ScopeAggregatesAsync(spec, chunk, projects, ct).ConfigureAwait(false);
+            foreach (var r in chunk) yield return r;
+            chunk.Clear();
+        }
+        await ScopeAggregatesAsync(spec, chunk, projects, ct).ConfigureAwait(false);
+        foreach (var r in chunk) yield return r;
+    }
+
+    /// <summary>
+    /// Overwrites the aggregates of the rows' studies and patients (no-tracking copies, never saved) with those of their
+    /// series in <paramref name="projects"/>: one query per chunk, on a context of its own (the rows' reader may still be open).
+    /// </summary>
+    private async Task ScopeAggregatesAsync<T>(LevelSpec<T> spec, List<T> rows, int[] projects, CancellationToken ct) where T : class
+    {
+        if (rows.Count == 0) return;
+        var patientIds = rows.Select(r => spec.PatientOf(r).Id).Distinct().ToArray();
+        await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
+        var visible = await db.Series.AsNoTracking().InProjects(db, projects).Where(s => patientIds.Contains(s.Study.PatientId))
+            .Select(s => new { s.Study.PatientId, s.StudyId, s.NumberOfInstances, s.Modality }).ToListAsync(ct).ConfigureAwait(false);
+        var byStudy = visible.ToLookup(v => v.StudyId);
+        var byPatient = visible.ToLookup(v => v.PatientId);
+        foreach (var row in rows)
+        {
+            var patient = spec.PatientOf(row);
+            var ofPatient = byPatient[patient.Id];
+            patient.NumberOfStudies = ofPatient.Select(v => v.StudyId).Distinct().Count();
+            patient.NumberOfSeries = ofPatient.Count();
+            patient.NumberOfInstances = ofPatient.Sum(v => v.NumberOfInstances);
+            if (spec.StudyOf(row) is not { } study) continue;
+            var ofStudy = byStudy[study.Id];
+            study.NumberOfSeries = ofStudy.Count();
+            study.NumberOfInstances = ofStudy.Sum(v => v.NumberOfInstances);
+            var modalities = ofStudy.Select(v => v.Modality).OfType<string>().Where(m => m.Length > 0).Distinct(StringComparer.Ordinal)
+                .Order(StringComparer.Ordinal).ToList();
+            study.ModalitiesInStudy = modalities.Count == 0 ? null : string.Join('\\', modalities);
+        }
     }
 
     // ------------------------------------------------------------------ search
@@ -224,17 +275,16 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
     {
         var plan = Plan.Create(query, fuzzy: false);
         var scope = projectIds?.ToArray();
-        var candidate = InstanceLevel.CandidateIn(scope);
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
         var source = Filter(InstanceLevel.Rows(db, scope), InstanceLevel, plan, out _).OrderBy(InstanceLevel.Id);
-        await foreach (var i in source.AsAsyncEnumerable().WithCancellation(ct).ConfigureAwait(false))
-            if (plan.IsMatch(candidate(i))) yield return i;
+        await foreach (var i in ScopedAsync(InstanceLevel, source.AsAsyncEnumerable(), scope, ct).ConfigureAwait(false))
+            if (plan.IsMatch(Candidate(i))) yield return i;
     }
 
     private async Task<IndexSearchResult> RunAsync<T>(LevelSpec<T> spec, Plan plan, IndexSearchOptions options, CancellationToken ct) where T : class
     {
         var scope = options.ProjectIds?.ToArray();
-        var candidateOf = spec.CandidateIn(scope);
+        var candidateOf = spec.Candidate;
         if (options.Limit is not { } limit) return new IndexSearchResult(StreamAsync(spec, plan, scope, options.Offset, ct), false, false);
 
         // The first pass keeps the first chunk of the page as candidates (a typical page is all of it, so no second query
@@ -248,6 +298,7 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
             if (exact)
             {
                 var rows = await Page(source, options.Offset, Math.Min(limit + 1, LoadChunk)).ToListAsync(ct).ConfigureAwait(false);
+                if (scope is not null) await ScopeAggregatesAsync(spec, rows, scope, ct).ConfigureAwait(false);
                 foreach (var e in rows)
                     if (candidateOf(e) is var candidate && plan.IsMatch(candidate)) head.Add(candidate);
                 if (rows.Count == LoadChunk && limit + 1 > LoadChunk)
@@ -256,7 +307,7 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
             else
             {
                 int skipped = 0;
-                await foreach (var e in source.AsAsyncEnumerable().WithCancellation(ct).ConfigureAwait(false))
+                await foreach (var e in ScopedAsync(spec, source.AsAsyncEnumerable(), scope, ct).ConfigureAwait(false))
                 {
                     var candidate = candidateOf(e);
                     if (!plan.IsMatch(candidate)) continue;
@@ -299,11 +350,11 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
     private async IAsyncEnumerable<DicomDataset> StreamAsync<T>(LevelSpec<T> spec, Plan plan, int[]? scope, int offset,
         [EnumeratorCancellation] CancellationToken ct) where T : class
     {
-        var candidateOf = spec.CandidateIn(scope);
+        var candidateOf = spec.Candidate;
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
         var source = Filter(spec.Rows(db, scope), spec, plan, out _).OrderBy(spec.Id);
         int skipped = 0;
-        await foreach (var e in source.AsAsyncEnumerable().WithCancellation(ct).ConfigureAwait(false))
+        await foreach (var e in ScopedAsync(spec, source.AsAsyncEnumerable(), scope, ct).ConfigureAwait(false))
         {
             var candidate = candidateOf(e);
             if (!plan.IsMatch(candidate)) continue;
@@ -325,7 +376,7 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
         [EnumeratorCancellation] CancellationToken ct) where T : class
     {
         if (ids.Count == 0) yield break;
-        var candidateOf = spec.CandidateIn(scope);
+        var candidateOf = spec.Candidate;
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
         var id = spec.Id.Body;
         for (int at = 0; at < ids.Count; at += LoadChunk)
@@ -334,7 +385,7 @@ public sealed class IndexSearch(IDbContextFactory<KaapanaDbContext> dbFactory)
             var wanted = chunk.ToHashSet();
             var range = Expression.AndAlso(Expression.GreaterThanOrEqual(id, Parameter(chunk[0])), Expression.LessThanOrEqual(id, Parameter(chunk[^1])));
             var rows = Filter(spec.Rows(db, scope), spec, plan, out _).Where(Expression.Lambda<Func<T, bool>>(range, spec.Id.Parameters[0])).OrderBy(spec.Id);
-            await foreach (var e in rows.AsAsyncEnumerable().WithCancellation(ct).ConfigureAwait(false))
+            await foreach (var e in ScopedAsync(spec, rows.AsAsyncEnumerable(), scope, ct).ConfigureAwait(false))
                 if (wanted.Contains(spec.IdOf(e)) && candidateOf(e) is var candidate && plan.IsMatch(candidate)) yield return candidate;
         }
     }

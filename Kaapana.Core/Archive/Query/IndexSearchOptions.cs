@@ -20,8 +20,9 @@ public sealed record IndexSearchOptions
 
     /// <summary>
     /// Only entities with data in these projects (a patient or study with a series in one of them, such a series, its
-    /// instances); null: every project. Scoped answers leave out the related-entity counts (Number of Study Related
-    /// Instances and the like): they count the whole archive and would tell about data outside the scope.
+    /// instances); null: every project. In a scope the study and patient aggregates (Number of Study/Patient Related
+    /// Series/Instances/Studies, Modalities in Study) count only the series in these projects, for answers and matching
+    /// alike: the stored ones cover the whole archive and would tell about data outside the scope.
     /// </summary>
     public IReadOnlyCollection<int>? ProjectIds { get; init; }
 }

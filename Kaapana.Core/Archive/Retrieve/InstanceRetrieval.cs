@@ -1,3 +1,4 @@
+using Kaapana.Core.Access;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Storage;
 using Kaapana.Dicom;
@@ -10,8 +11,12 @@ public sealed record StoredInstance(
     string StudyInstanceUID, string SeriesInstanceUID, string SOPInstanceUID, string SOPClassUID, string TransferSyntaxUID,
     int? SeriesNumber, int? InstanceNumber, int? NumberOfFrames, int? Rows, string StorageKey, long FileSize);
 
-/// <summary>Which instances to retrieve: a study, a series of it, or one instance of that series (PS3.18 10.4.1 targets).</summary>
-public sealed record RetrieveScope(string StudyInstanceUID, string? SeriesInstanceUID = null, string? SOPInstanceUID = null);
+/// <summary>
+/// Which instances to retrieve: a study, a series of it, or one instance of that series (PS3.18 10.4.1 targets), seen from
+/// <paramref name="Projects"/> (a caller's <see cref="AccessScope.ProjectsWith"/> Read; null: every project, for the server's
+/// own work). Outside those projects a series does not exist: a study shows only its visible series.
+/// </summary>
+public sealed record RetrieveScope(string StudyInstanceUID, string? SeriesInstanceUID = null, string? SOPInstanceUID = null, int[]? Projects = null);
 
 /// <summary>The instances of a scope in series and instance order, or why there are none (which UID was not found where).</summary>
 public sealed record RetrieveResult(IReadOnlyList<StoredInstance> Instances, string? NotFound)
@@ -22,7 +27,8 @@ public sealed record RetrieveResult(IReadOnlyList<StoredInstance> Instances, str
 /// <summary>
 /// Read side of the archive for retrieval (WADO-RS, rendering): finds the instances of a study, series or instance by UID
 /// in the index and opens or parses their files. Every UID must belong to the one above it: a series UID of another study
-/// is "not found", as PS3.18 requires.
+/// is "not found", as PS3.18 requires. A UID outside the scope's projects is not found in exactly the words a UID that does
+/// not exist gets, and no message repeats a UID (an answer never confirms what the caller guessed).
 /// </summary>
 public interface IInstanceRetrieval
 {
@@ -43,7 +49,7 @@ public sealed class InstanceRetrieval(IDbContextFactory<KaapanaDbContext> dbFact
     public async Task<RetrieveResult> FindAsync(RetrieveScope scope, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
-        var q = db.Instances.AsNoTracking().Where(i => i.Series.Study.StudyInstanceUID == scope.StudyInstanceUID);
+        var q = db.Instances.AsNoTracking().InProjects(db, scope.Projects).Where(i => i.Series.Study.StudyInstanceUID == scope.StudyInstanceUID);
         if (scope.SeriesInstanceUID is { } se) q = q.Where(i => i.Series.SeriesInstanceUID == se);
         if (scope.SOPInstanceUID is { } sop) q = q.Where(i => i.SOPInstanceUID == sop);
         var list = await q
@@ -57,14 +63,13 @@ public sealed class InstanceRetrieval(IDbContextFactory<KaapanaDbContext> dbFact
 
     private static async Task<string> WhatIsMissingAsync(KaapanaDbContext db, RetrieveScope scope, CancellationToken ct)
     {
-        if (!await db.Studies.AnyAsync(s => s.StudyInstanceUID == scope.StudyInstanceUID, ct).ConfigureAwait(false))
-            return $"Study {scope.StudyInstanceUID} is not in the archive.";
+        if (!await db.Studies.InProjects(db, scope.Projects).AnyAsync(s => s.StudyInstanceUID == scope.StudyInstanceUID, ct).ConfigureAwait(false))
+            return "The study is not in the archive.";
         if (scope.SeriesInstanceUID is { } se
-            && !await db.Series.AnyAsync(s => s.SeriesInstanceUID == se && s.Study.StudyInstanceUID == scope.StudyInstanceUID, ct).ConfigureAwait(false))
-            return $"Series {se} is not in study {scope.StudyInstanceUID}.";
-        return scope.SOPInstanceUID is { } sop
-            ? $"Instance {sop} is not in series {scope.SeriesInstanceUID} of study {scope.StudyInstanceUID}."
-            : $"No instances under study {scope.StudyInstanceUID}{(scope.SeriesInstanceUID is { } s2 ? $", series {s2}" : "")}.";
+            && !await db.Series.InProjects(db, scope.Projects).AnyAsync(s => s.SeriesInstanceUID == se && s.Study.StudyInstanceUID == scope.StudyInstanceUID, ct)
+                .ConfigureAwait(false))
+            return "The series is not in this study.";
+        return scope.SOPInstanceUID is not null ? "The instance is not in this series." : "There are no instances here.";
     }
 
     public Stream OpenRead(StoredInstance instance)

@@ -135,6 +135,18 @@ public sealed class AccessMatrixFixture : IAsyncLifetime
             Assert.False(body.Contains(secret, StringComparison.OrdinalIgnoreCase), $"{door}: the answer leaks '{secret}' of project {hidden.Name}: {Trim(body)}");
     }
 
+    /// <summary>
+    /// A denied case whose door answers "nothing" rather than with a status (an empty QIDO or C-FIND result, a C-GET with no
+    /// instance): <paramref name="found"/> is 0 and <paramref name="body"/> holds none of the hidden project's secrets. Counted as denied.
+    /// </summary>
+    public static void AssertNothingFound(string door, int found, string body, ProjectData hidden, IEnumerable<string>? extraSecrets = null)
+    {
+        Assert.True(found == 0, $"{door}: expected nothing of project {hidden.Name}, got {found}: {Trim(body)}");
+        AssertNoLeak(door, body, hidden, extraSecrets);
+        Interlocked.Increment(ref s_denied);
+        lock (s_doors) s_doors.Add(door);
+    }
+
     /// <summary>An allowed case (counted for the note).</summary>
     public static void CountAllowed(string door)
     {
