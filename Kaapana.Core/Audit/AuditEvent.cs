@@ -24,6 +24,10 @@ public static class AuditActions
     public const string BasicSignIn = "auth.basic";
     public const string ZipExport = "export.zip";
     public const string SeriesDeleted = "series.deleted";
+    public const string TokenCreated = "token.created";
+    public const string TokenRevoked = "token.revoked";
+    /// <summary>A presented API token was refused (expired, revoked, unknown, owner locked out); never with the token text.</summary>
+    public const string TokenRefused = "token.refused";
 }
 
 public static class AuditOutcomes
