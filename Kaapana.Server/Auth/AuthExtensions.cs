@@ -52,13 +52,16 @@ public static class AuthExtensions
                 options.DefaultScheme = SelectorScheme;
                 options.DefaultSignInScheme = IdentityConstants.ApplicationScheme;
             })
-            .AddPolicyScheme(SelectorScheme, "Basic or cookie", options => options.ForwardDefaultSelector = context =>
+            .AddPolicyScheme(SelectorScheme, "Basic, API token or cookie", options => options.ForwardDefaultSelector = context =>
                 context.Request.Headers.Authorization.ToString().StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)
                     ? BasicAuthenticationHandler.SchemeName
-                    : IdentityConstants.ApplicationScheme)
+                    : context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                        ? ApiTokenAuthenticationHandler.SchemeName
+                        : IdentityConstants.ApplicationScheme)
             .AddScheme<AuthenticationSchemeOptions, BasicAuthenticationHandler>(BasicAuthenticationHandler.SchemeName, null)
             .AddIdentityCookies();
         services.AddSingleton<BasicCredentialCache>();
+        services.AddKaapanaApiTokens();
 
         services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme)
             .Configure<IOptions<AuthOptions>>((cookie, auth) =>
@@ -97,6 +100,7 @@ public static class AuthExtensions
     public static IApplicationBuilder UseKaapanaAuth(this IApplicationBuilder app)
     {
         app.UseAuthentication();
+        app.UseMiddleware<ReadOnlyTokenGuard>();
         app.UseAuthorization();
         return app;
     }
