@@ -24,6 +24,14 @@ public static class AuditActions
     public const string BasicSignIn = "auth.basic";
     public const string ZipExport = "export.zip";
     public const string SeriesDeleted = "series.deleted";
+    public const string UserCreated = "user.created";
+    public const string UserRoleChanged = "user.role.changed";
+    public const string UserPasswordReset = "user.password.reset";
+    public const string UserUnlocked = "user.unlocked";
+    public const string UserDeleted = "user.deleted";
+    public const string ProjectMemberAdded = "project.member.added";
+    public const string ProjectMemberChanged = "project.member.changed";
+    public const string ProjectMemberRemoved = "project.member.removed";
     public const string TokenCreated = "token.created";
     public const string TokenRevoked = "token.revoked";
     /// <summary>A presented API token was refused (expired, revoked, unknown, owner locked out); never with the token text.</summary>

@@ -1,3 +1,4 @@
+using Kaapana.Core.Audit;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,7 +43,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes)
         return users.Select(u => new UserRow(u.Id, u.UserName ?? "", roleOf.GetValueOrDefault(u.Id), u.LockoutEnd, u.AccessFailedCount)).ToList();
     }
 
-    public async Task<UserChange> CreateAsync(string userName, string password, string role)
+    public async Task<UserChange> CreateAsync(string userName, string password, string role, string? actor = null)
     {
         userName = userName.Trim();
         if (userName.Length == 0) return UserChange.Fail("Enter a user name.");
@@ -59,21 +60,24 @@ public sealed class UserAdministration(IServiceScopeFactory scopes)
             await users.DeleteAsync(user); // no account without a role
             return UserChange.From(added);
         }
+        Audit(scope, actor, AuditActions.UserCreated, userName, new { role });
         return UserChange.Ok;
     }
 
     /// <summary>Sets a new password; the security stamp changes, so the user's cookies and cached Basic headers stop working.</summary>
-    public async Task<UserChange> ResetPasswordAsync(string userId, string newPassword)
+    public async Task<UserChange> ResetPasswordAsync(string userId, string newPassword, string? actor = null)
     {
         await using var scope = scopes.CreateAsyncScope();
         var users = Users(scope);
         if (await users.FindByIdAsync(userId) is not { } user) return NoSuchUser;
         // A reset token keeps it one step: a password the rules refuse leaves the old one in place.
         var token = await users.GeneratePasswordResetTokenAsync(user);
-        return UserChange.From(await users.ResetPasswordAsync(user, token, newPassword));
+        var reset = UserChange.From(await users.ResetPasswordAsync(user, token, newPassword));
+        if (reset.Succeeded) Audit(scope, actor, AuditActions.UserPasswordReset, user.UserName, null);
+        return reset;
     }
 
-    public async Task<UserChange> ChangeRoleAsync(string userId, string role)
+    public async Task<UserChange> ChangeRoleAsync(string userId, string role, string? actor = null)
     {
         if (!KaapanaRoles.All.Contains(role)) return UserChange.Fail($"Unknown role '{role}'.");
         await using var scope = scopes.CreateAsyncScope();
@@ -88,19 +92,24 @@ public sealed class UserAdministration(IServiceScopeFactory scopes)
         var added = await users.AddToRoleAsync(user, role);
         if (!added.Succeeded) return UserChange.From(added);
         // Roles are claims in the cookie and in cached Basic principals: a new stamp makes both be rebuilt.
-        return UserChange.From(await users.UpdateSecurityStampAsync(user));
+        var changed = UserChange.From(await users.UpdateSecurityStampAsync(user));
+        if (changed.Succeeded) Audit(scope, actor, AuditActions.UserRoleChanged, user.UserName, new { role, previous = string.Join(",", current) });
+        return changed;
     }
 
-    public async Task<UserChange> UnlockAsync(string userId)
+    public async Task<UserChange> UnlockAsync(string userId, string? actor = null)
     {
         await using var scope = scopes.CreateAsyncScope();
         var users = Users(scope);
         if (await users.FindByIdAsync(userId) is not { } user) return NoSuchUser;
         var unlocked = await users.SetLockoutEndDateAsync(user, null);
-        return unlocked.Succeeded ? UserChange.From(await users.ResetAccessFailedCountAsync(user)) : UserChange.From(unlocked);
+        if (!unlocked.Succeeded) return UserChange.From(unlocked);
+        var reset = UserChange.From(await users.ResetAccessFailedCountAsync(user));
+        if (reset.Succeeded) Audit(scope, actor, AuditActions.UserUnlocked, user.UserName, null);
+        return reset;
     }
 
-    public async Task<UserChange> DeleteAsync(string userId, string actingUserId)
+    public async Task<UserChange> DeleteAsync(string userId, string actingUserId, string? actor = null)
     {
         if (userId == actingUserId) return UserChange.Fail("You cannot delete your own account.");
         await using var scope = scopes.CreateAsyncScope();
@@ -108,8 +117,14 @@ public sealed class UserAdministration(IServiceScopeFactory scopes)
         if (await users.FindByIdAsync(userId) is not { } user) return NoSuchUser;
         if (await users.IsInRoleAsync(user, KaapanaRoles.Admin) && await IsLastAdminAsync(users))
             return UserChange.Fail("This is the last Admin and cannot be deleted.");
-        return UserChange.From(await users.DeleteAsync(user));
+        var deleted = UserChange.From(await users.DeleteAsync(user));
+        if (deleted.Succeeded) Audit(scope, actor, AuditActions.UserDeleted, user.UserName, null);
+        return deleted;
     }
+
+    // Permission changes go to the audit trail when the host has one (the tests' account store has none).
+    private static void Audit(AsyncServiceScope scope, string? actor, string action, string? target, object? details) =>
+        scope.ServiceProvider.GetService<IAuditTrail>()?.Record(new AuditEvent(actor ?? "system", action, "user:" + target, AuditOutcomes.Success, Details: details));
 
     private static UserChange NoSuchUser => UserChange.Fail("That user no longer exists.");
 

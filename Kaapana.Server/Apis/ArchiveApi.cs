@@ -1,3 +1,4 @@
+using Kaapana.Core.Access;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Maintenance;
 using Kaapana.Core.Archive.Projects;
@@ -35,6 +36,7 @@ public static class ArchiveApi
         api.MapGet("/series", SearchSeries);
         api.MapDelete("/series/{uid}", DeleteSeries);
         api.MapGet("/maintenance/consistency", CheckConsistency);
+        app.MapMembersApi();
         app.MapTagsApi();
         app.MapDatasetsExportApi();
         return app;
@@ -42,12 +44,18 @@ public static class ArchiveApi
 
     private static ProjectDto ToDto(Project p) => new(p.Id, p.Name, p.Description, p.CreatedAt);
 
-    public static async Task<Ok<List<ProjectDto>>> ListProjects(IProjectCatalog catalog, CancellationToken ct) =>
-        TypedResults.Ok((await catalog.ListProjectsAsync(ct)).Select(ToDto).ToList());
-
-    public static async Task<Results<Created<ProjectDto>, Conflict<ProblemDetails>, BadRequest<ProblemDetails>>> CreateProject(
-        CreateProjectRequest request, IProjectCatalog catalog, CancellationToken ct)
+    /// <summary>The projects the caller can read (a site admin: all).</summary>
+    public static async Task<Ok<List<ProjectDto>>> ListProjects(IProjectCatalog catalog, ICurrentCaller caller, CancellationToken ct)
     {
+        var scope = await caller.GetAsync(ct);
+        return TypedResults.Ok((await catalog.ListProjectsAsync(ct)).Where(p => scope.Can(p.Id, ProjectPermission.Read)).Select(ToDto).ToList());
+    }
+
+    /// <summary>Site admins create projects (and then add members).</summary>
+    public static async Task<Results<Created<ProjectDto>, Conflict<ProblemDetails>, BadRequest<ProblemDetails>, ForbidHttpResult>> CreateProject(
+        CreateProjectRequest request, IProjectCatalog catalog, ICurrentCaller caller, CancellationToken ct)
+    {
+        if (!(await caller.GetAsync(ct)).CanAdministerSite) return TypedResults.Forbid();
         if (string.IsNullOrWhiteSpace(request.Name))
             return TypedResults.BadRequest(new ProblemDetails { Title = "A project needs a name." });
         if (await catalog.FindProjectAsync(request.Name, ct) is not null)

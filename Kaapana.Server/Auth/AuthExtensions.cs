@@ -1,6 +1,7 @@
 using Kaapana.Core;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Auth;
+using Kaapana.Server.Extensions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -91,6 +92,7 @@ public static class AuthExtensions
         // Cookies re-read the account this often: a reset password, a role change or a deletion reaches them within a minute.
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
         services.AddSingleton<UserAdministration>();
+        services.AddKaapanaAccess();
 
         // After the index migrator (registered earlier), before Kestrel.
         services.AddHostedService<AdminBootstrap>();

@@ -89,6 +89,12 @@ public sealed class SignInBrowserTests(ITestOutputHelper output) : IDisposable
                 AuditTrailPoll.ActorOutcomes(items) is var seen && seen.Contains("admin:denied") && seen.Contains("admin:success") && seen.Contains("rosa:success"));
             Assert.DoesNotContain("Not-the-password-1", body, StringComparison.Ordinal);
             Assert.DoesNotContain("Rosa-research-1", body, StringComparison.Ordinal);
+
+            // Creating an account is a permission change: audited with who did it, never with the password.
+            var (created, createdBody) = await AuditTrailPoll.WaitAsync(http, "action=user.created", items =>
+                items.Any(e => e.GetProperty("target").GetString() == "user:rosa"));
+            Assert.Equal("admin", created.First(e => e.GetProperty("target").GetString() == "user:rosa").GetProperty("actor").GetString());
+            Assert.DoesNotContain("Rosa-research-1", createdBody, StringComparison.Ordinal);
         }
         catch
         {

@@ -38,6 +38,7 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
     public DbSet<Kaapana.Core.Workflows.BuiltIn.DeidentificationKey> DeidentificationKeys => Set<Kaapana.Core.Workflows.BuiltIn.DeidentificationKey>();
     public DbSet<DicomAccessRule> DicomAccessRules => Set<DicomAccessRule>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<Access.ProjectMember> ProjectMembers => Set<Access.ProjectMember>();
     public DbSet<Access.Tokens.ApiToken> ApiTokens => Set<Access.Tokens.ApiToken>();
 
     // DICOM value lengths (PS3.5 6.2): UI 64, LO 64, SH 16, CS 16, PN 64 per group (3 groups), DA 8, TM 16, AE 16.
@@ -187,6 +188,15 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
             r.Property(x => x.CallingAE).HasMaxLength(AE);
             r.Property(x => x.PeerAddress).HasMaxLength(64);
             r.Property(x => x.Description).HasMaxLength(1000);
+        });
+
+        modelBuilder.Entity<Access.ProjectMember>(m =>
+        {
+            m.HasKey(x => new { x.ProjectId, x.UserId });
+            m.HasIndex(x => x.UserId);
+            m.Property(x => x.Role).HasConversion<string>().HasMaxLength(20);
+            m.HasOne<Project>().WithMany().HasForeignKey(x => x.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            m.HasOne<KaapanaUser>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<AuditEntry>(a =>

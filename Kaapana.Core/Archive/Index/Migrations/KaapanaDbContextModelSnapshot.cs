@@ -61,6 +61,29 @@ namespace Kaapana.Core.Archive.Index.Migrations
                     b.ToTable("DicomAccessRules");
                 });
 
+            modelBuilder.Entity("Kaapana.Core.Access.ProjectMember", b =>
+                {
+                    b.Property<int>("ProjectId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("AddedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ProjectId", "UserId");
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("ProjectMembers");
+                });
+
             modelBuilder.Entity("Kaapana.Core.Access.Tokens.ApiToken", b =>
                 {
                     b.Property<int>("Id")
@@ -1317,6 +1340,21 @@ namespace Kaapana.Core.Archive.Index.Migrations
                     b.HasKey("UserId", "LoginProvider", "Name");
 
                     b.ToTable("AspNetUserTokens", (string)null);
+                });
+
+            modelBuilder.Entity("Kaapana.Core.Access.ProjectMember", b =>
+                {
+                    b.HasOne("Kaapana.Core.Archive.Index.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Kaapana.Core.Auth.KaapanaUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Kaapana.Core.Access.Tokens.ApiToken", b =>

@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Kaapana.Core.Archive.Index.Migrations
 {
     [DbContext(typeof(KaapanaDbContext))]
-    [Migration("20261127151910_ApiTokens")]
-    partial class ApiTokens
+    [Migration("20261127151803_ProjectMembers")]
+    partial class ProjectMembers
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -64,61 +64,27 @@ namespace Kaapana.Core.Archive.Index.Migrations
                     b.ToTable("DicomAccessRules");
                 });
 
-            modelBuilder.Entity("Kaapana.Core.Access.Tokens.ApiToken", b =>
+            modelBuilder.Entity("Kaapana.Core.Access.ProjectMember", b =>
                 {
-                    b.Property<int>("Id")
-                        .ValueGeneratedOnAdd()
+                    b.Property<int>("ProjectId")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Access")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime>("CreatedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime>("ExpiresAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime?>("LastUsedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Prefix")
-                        .IsRequired()
-                        .HasMaxLength(12)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("ProjectIds")
-                        .HasMaxLength(4000)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime?>("RevokedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("SecretHash")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
                     b.Property<string>("UserId")
-                        .IsRequired()
-                        .HasMaxLength(450)
                         .HasColumnType("TEXT");
 
-                    b.HasKey("Id");
+                    b.Property<DateTime>("AddedAt")
+                        .HasColumnType("TEXT");
 
-                    b.HasIndex("Prefix")
-                        .IsUnique();
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ProjectId", "UserId");
 
                     b.HasIndex("UserId");
 
-                    b.ToTable("ApiTokens");
+                    b.ToTable("ProjectMembers");
                 });
 
             modelBuilder.Entity("Kaapana.Core.Archive.Dicom.RemoteNode", b =>
@@ -1322,8 +1288,14 @@ namespace Kaapana.Core.Archive.Index.Migrations
                     b.ToTable("AspNetUserTokens", (string)null);
                 });
 
-            modelBuilder.Entity("Kaapana.Core.Access.Tokens.ApiToken", b =>
+            modelBuilder.Entity("Kaapana.Core.Access.ProjectMember", b =>
                 {
+                    b.HasOne("Kaapana.Core.Archive.Index.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("Kaapana.Core.Auth.KaapanaUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
