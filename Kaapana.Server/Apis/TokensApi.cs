@@ -42,16 +42,17 @@ public static class TokensApi
     }
 
     public static async Task<Results<Created<CreatedApiTokenDto>, BadRequest<ProblemDetails>, ProblemHttpResult>> Create(CreateTokenRequest request,
-        ClaimsPrincipal user, HttpContext http, ApiTokens tokens, CancellationToken ct)
+        ClaimsPrincipal user, HttpContext http, ApiTokens tokens, ICurrentCaller caller, CancellationToken ct)
     {
         if (user.HasClaim(c => c.Type == AccessClaims.TokenId))
             return TypedResults.Problem(title: "An API token cannot create tokens: sign in with your password.", statusCode: StatusCodes.Status403Forbidden);
         if (!ApiTokens.TryParseAccess(request.Access ?? AccessClaims.ReadOnly, out var access))
             return BadRequest($"access must be '{AccessClaims.ReadOnly}' or '{AccessClaims.ReadWrite}'.");
         if (request.ExpiresInDays is null) return BadRequest($"expiresInDays is required (1 to {tokens.MaxLifetimeDays}).");
-        // TODO(access scope): pass the caller's visible projects once AccessScope is on main; until then any existing project.
+        // A token may name only projects its owner can read (a site admin: any); the rest is refused like a missing project.
+        var visible = (await caller.GetAsync(ct)).ProjectsWith(ProjectPermission.Read);
         var created = await tokens.CreateAsync(UserId(user), user.Identity?.Name ?? "", new NewApiToken(request.Name, request.ExpiresInDays.Value,
-            request.ProjectIds, access), allowedProjects: null, http.Connection.RemoteIpAddress?.ToString(), ct);
+            request.ProjectIds, access), visible, http.Connection.RemoteIpAddress?.ToString(), ct);
         if (!created.Succeeded) return BadRequest(created.Error!);
         var dto = ToDto(created.Token!, DateTime.UtcNow);
         return TypedResults.Created($"/api/tokens/{dto.Id}", new CreatedApiTokenDto(dto, created.Text!));
@@ -62,16 +63,22 @@ public static class TokensApi
             ? TypedResults.NoContent()
             : TypedResults.NotFound();
 
-    public static async Task<Ok<List<ApiTokenDto>>> ListAll(ApiTokens tokens, CancellationToken ct)
+    public static async Task<Results<Ok<List<ApiTokenDto>>, ForbidHttpResult>> ListAll(ApiTokens tokens, ICurrentCaller caller, CancellationToken ct)
     {
+        // Site administration: not with an admin's token narrowed to some projects or to read.
+        if (!(await caller.GetAsync(ct)).CanAdministerSite) return TypedResults.Forbid();
         var list = await tokens.ListAllAsync(ct);
         return TypedResults.Ok(list.Select(t => ToDto(t, DateTime.UtcNow)).ToList());
     }
 
-    public static async Task<Results<NoContent, NotFound>> RevokeAny(int id, ClaimsPrincipal user, HttpContext http, ApiTokens tokens, CancellationToken ct) =>
-        await tokens.RevokeAsync(id, ownerId: null, user.Identity?.Name ?? "", http.Connection.RemoteIpAddress?.ToString(), ct)
+    public static async Task<Results<NoContent, NotFound, ForbidHttpResult>> RevokeAny(int id, ClaimsPrincipal user, HttpContext http, ApiTokens tokens,
+        ICurrentCaller caller, CancellationToken ct)
+    {
+        if (!(await caller.GetAsync(ct)).CanAdministerSite) return TypedResults.Forbid();
+        return await tokens.RevokeAsync(id, ownerId: null, user.Identity?.Name ?? "", http.Connection.RemoteIpAddress?.ToString(), ct)
             ? TypedResults.NoContent()
             : TypedResults.NotFound();
+    }
 
     private static string UserId(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "";
 
