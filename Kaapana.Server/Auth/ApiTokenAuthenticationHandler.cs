@@ -30,6 +30,14 @@ public sealed class ApiTokenAuthenticationHandler(
     public const string SchemeName = "ApiToken";
     private const string Bearer = "Bearer ";
 
+    /// <summary>
+    /// For the Admin policy: an admin's token administers the site only when it is neither limited to projects nor
+    /// read-only (as <c>AccessScope.CanAdministerSite</c>); password and cookie sign-ins are not narrowed.
+    /// </summary>
+    public static bool MayAdministerSite(ClaimsPrincipal user) =>
+        !user.HasClaim(c => c.Type == AccessClaims.TokenId)
+        || (!user.HasClaim(c => c.Type == AccessClaims.TokenProjects) && user.HasClaim(AccessClaims.TokenAccess, AccessClaims.ReadWrite));
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string header = Request.Headers.Authorization.ToString();

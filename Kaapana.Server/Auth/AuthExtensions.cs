@@ -86,7 +86,8 @@ public static class AuthExtensions
 
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
-            .AddPolicy(AdminPolicy, policy => policy.RequireRole(KaapanaRoles.Admin));
+            .AddPolicy(AdminPolicy, policy => policy.RequireRole(KaapanaRoles.Admin)
+                .RequireAssertion(context => ApiTokenAuthenticationHandler.MayAdministerSite(context.User)));
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, SecurityStampRevalidation>();
         // Cookies re-read the account this often: a reset password, a role change or a deletion reaches them within a minute.

@@ -73,6 +73,15 @@ public sealed class ApiTokenScopeTests(AuthServerFixture fixture) : IClassFixtur
         Assert.Equal(HttpStatusCode.Forbidden, (await limitedBearer.DeleteAsync($"/api/admin/tokens/{full.Id}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, await fixture.StatusAsync(fullBearer, "/api/admin/tokens"));
         Assert.Equal(HttpStatusCode.OK, await fixture.StatusAsync(fullBearer, "/api/projects"));
+
+        // Endpoints guarded by the Admin role policy alone (the audit trail) follow the same rule.
+        var readAll = await ApiTokenClient.CreateAsync(admin, "read everything", access: "read");
+        using var readAllBearer = ApiTokenClient.Bearer(fixture, readAll.Text);
+        Assert.Equal(HttpStatusCode.OK, await fixture.StatusAsync(fullBearer, "/api/audit?limit=1"));
+        Assert.Equal(HttpStatusCode.Forbidden, await fixture.StatusAsync(limitedBearer, "/api/audit?limit=1"));
+        Assert.Equal(HttpStatusCode.Forbidden, await fixture.StatusAsync(readAllBearer, "/api/audit?limit=1"));
+        Assert.Equal(HttpStatusCode.OK, await fixture.StatusAsync(admin, "/api/audit?limit=1"));
+        Assert.Equal(["sc-adm-a", "sc-adm-b"], (await ProjectNamesAsync(readAllBearer)).Where(n => n.StartsWith("sc-adm-", StringComparison.Ordinal)));
     }
 
     [Fact]
