@@ -2,6 +2,7 @@ using Kaapana.Server.Apis;
 using Kaapana.Server.Auth;
 using Kaapana.Server.DicomWeb;
 using Kaapana.Server.Extensions;
+using Kaapana.Server.Infrastructure;
 using Kaapana.Server.Viewer;
 
 // Content root is the build output, so appsettings.json is found wherever the server is
@@ -17,6 +18,7 @@ builder.AddKaapanaLifetime();
 builder.AddKaapanaLogging();
 builder.AddKaapanaIndex();
 builder.AddKaapanaAuth();
+builder.AddKaapanaAuthHardening();
 builder.AddKaapanaArchive();
 builder.AddKaapanaAudit();
 builder.AddKaapanaDicomReceiver();
@@ -29,7 +31,9 @@ builder.AddKaapanaUi();
 
 var app = builder.Build();
 
+app.UseKaapanaSecurityHeaders();
 app.UseKaapanaRequestLogging();
+app.UseKaapanaSignInRateLimit();
 app.UseKaapanaAuth();
 
 app.MapKaapanaApis();

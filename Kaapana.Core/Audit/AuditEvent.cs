@@ -22,6 +22,7 @@ public static class AuditActions
     public const string AuditPurged = "audit.purged";
     public const string SignIn = "auth.signin";
     public const string BasicSignIn = "auth.basic";
+    public const string PasswordChanged = "auth.password-changed";
     public const string ZipExport = "export.zip";
     public const string SeriesDeleted = "series.deleted";
     public const string UserCreated = "user.created";

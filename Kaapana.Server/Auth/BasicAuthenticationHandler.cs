@@ -21,10 +21,15 @@ public sealed class BasicAuthenticationHandler(
     UserManager<KaapanaUser> users,
     SignInManager<KaapanaUser> signIn,
     BasicCredentialCache cache,
-    Kaapana.Core.Audit.IAuditTrail audit)
+    Kaapana.Core.Audit.IAuditTrail audit,
+    SignInRateLimiter limiter,
+    DecoyPasswordCheck decoy)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "Basic";
+
+    /// <summary>Set when this request's client has used up its password checks: the challenge then answers 429.</summary>
+    private static readonly object RetryAfterKey = new();
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -51,9 +56,17 @@ public sealed class BasicAuthenticationHandler(
             cache.Remove(key);
         }
 
+        // Only a check that hashes a password takes a token: cached headers above never do.
+        if (!limiter.TryAcquire(Context, out var retryAfter))
+        {
+            Context.Items[RetryAfterKey] = retryAfter;
+            return AuthenticateResult.Fail("Too many sign-in attempts from this address.");
+        }
+
         var user = await users.FindByNameAsync(userName);
         if (user is null)
         {
+            decoy.Verify(password); // costs what a wrong password costs, so timing does not reveal which names exist
             audit.Record(new Kaapana.Core.Audit.AuditEvent(userName, Kaapana.Core.Audit.AuditActions.BasicSignIn, Request.Path.Value,
                 Kaapana.Core.Audit.AuditOutcomes.Denied, Context.Connection.RemoteIpAddress?.ToString(), new { unknownUser = true }));
             return AuthenticateResult.Fail("Wrong user name or password.");
@@ -82,6 +95,7 @@ public sealed class BasicAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (Context.Items[RetryAfterKey] is TimeSpan retryAfter) return SignInRateLimiter.RejectAsync(Context, retryAfter, Context.RequestAborted);
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = AuthPaths.BasicChallenge;
         return Task.CompletedTask;

@@ -97,6 +97,7 @@ public sealed class DockerContainerRunner : IContainerRunner, IDisposable
         CancellationToken cancellationToken = default)
     {
         Validate(spec);
+        if (spec.NetworkAccess) RefuseSharedNetwork(_options.AllowedNetworkMode);
         var client = Client();
         var user = ContainerUser.Resolve(_options.ContainerUser);
         user.PrepareOutputDirectory(spec.OutputDirectory);
@@ -469,6 +470,19 @@ public sealed class DockerContainerRunner : IContainerRunner, IDisposable
         if (spec.Timeout is { } t && t <= TimeSpan.Zero)
         {
             throw new ArgumentException($"Timeout must be positive, not {t}.", nameof(spec));
+        }
+    }
+
+    /// <summary>
+    /// Network access means a Docker network of its own, never the host's network namespace (which would reach every
+    /// service bound to the host's loopback, the engine's TCP socket among them) nor another container's.
+    /// </summary>
+    private static void RefuseSharedNetwork(string mode)
+    {
+        if (mode.Equals("host", StringComparison.OrdinalIgnoreCase) || mode.StartsWith("container:", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ContainerEngineException(
+                $"Kaapana:Docker:AllowedNetworkMode '{mode}' would share a network namespace with an algorithm; use a Docker network such as 'bridge'.");
         }
     }
 
