@@ -37,6 +37,10 @@ public static class AuditActions
     public const string StudyOpened = "study.opened";
     /// <summary>A STOW-RS request: a summary of what it stored and refused.</summary>
     public const string StowStore = "dicomweb.store";
+    public const string TokenCreated = "token.created";
+    public const string TokenRevoked = "token.revoked";
+    /// <summary>A presented API token was refused (expired, revoked, unknown, owner locked out); never with the token text.</summary>
+    public const string TokenRefused = "token.refused";
 }
 
 public static class AuditOutcomes

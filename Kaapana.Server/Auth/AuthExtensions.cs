@@ -53,13 +53,16 @@ public static class AuthExtensions
                 options.DefaultScheme = SelectorScheme;
                 options.DefaultSignInScheme = IdentityConstants.ApplicationScheme;
             })
-            .AddPolicyScheme(SelectorScheme, "Basic or cookie", options => options.ForwardDefaultSelector = context =>
+            .AddPolicyScheme(SelectorScheme, "Basic, API token or cookie", options => options.ForwardDefaultSelector = context =>
                 context.Request.Headers.Authorization.ToString().StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)
                     ? BasicAuthenticationHandler.SchemeName
-                    : IdentityConstants.ApplicationScheme)
+                    : context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                        ? ApiTokenAuthenticationHandler.SchemeName
+                        : IdentityConstants.ApplicationScheme)
             .AddScheme<AuthenticationSchemeOptions, BasicAuthenticationHandler>(BasicAuthenticationHandler.SchemeName, null)
             .AddIdentityCookies();
         services.AddSingleton<BasicCredentialCache>();
+        services.AddKaapanaApiTokens();
 
         services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme)
             .Configure<IOptions<AuthOptions>>((cookie, auth) =>
@@ -83,7 +86,8 @@ public static class AuthExtensions
 
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
-            .AddPolicy(AdminPolicy, policy => policy.RequireRole(KaapanaRoles.Admin));
+            .AddPolicy(AdminPolicy, policy => policy.RequireRole(KaapanaRoles.Admin)
+                .RequireAssertion(context => ApiTokenAuthenticationHandler.MayAdministerSite(context.User)));
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, SecurityStampRevalidation>();
         // Cookies re-read the account this often: a reset password, a role change or a deletion reaches them within a minute.
@@ -99,6 +103,7 @@ public static class AuthExtensions
     public static IApplicationBuilder UseKaapanaAuth(this IApplicationBuilder app)
     {
         app.UseAuthentication();
+        app.UseMiddleware<ReadOnlyTokenGuard>();
         app.UseAuthorization();
         return app;
     }

@@ -20,6 +20,7 @@ public static class ApiExtensions
         app.MapDicomAccessApi();
         app.MapAuditApi();
         app.MapEndpointsApi();
+        app.MapTokensApi();
         app.MapOpenApi();
         return app;
     }

@@ -39,6 +39,7 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
     public DbSet<DicomAccessRule> DicomAccessRules => Set<DicomAccessRule>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<Access.ProjectMember> ProjectMembers => Set<Access.ProjectMember>();
+    public DbSet<Access.Tokens.ApiToken> ApiTokens => Set<Access.Tokens.ApiToken>();
 
     // DICOM value lengths (PS3.5 6.2): UI 64, LO 64, SH 16, CS 16, PN 64 per group (3 groups), DA 8, TM 16, AE 16.
     private const int UI = 64, LO = 64, SH = 16, CS = 16, PN = 200, DA = 8, TM = 16, AE = 16;
@@ -221,5 +222,6 @@ public sealed class KaapanaDbContext(DbContextOptions<KaapanaDbContext> options)
         WorkflowModel.Configure(modelBuilder);
         Tags.TagsModel.Configure(modelBuilder);
         Workflows.Triggers.TriggerModel.Configure(modelBuilder);
+        Access.Tokens.ApiTokenModel.Configure(modelBuilder);
     }
 }
