@@ -57,6 +57,14 @@ public sealed class UiDoorTests(AccessMatrixFixture m)
         return page;
     }
 
+    /// <summary>The page's answer (the not-found or no-project notice) with the asked-for key replaced, for comparing two answers.</summary>
+    private async Task<string> MainTextAsync(Chromium browser, string path, string key)
+    {
+        var page = await OpenAsync(browser, path);
+        await page.Locator("[data-testid=not-found], [data-testid=no-project]").WaitForAsync(new() { Timeout = 30000 });
+        return (await page.InnerTextAsync(".mud-main-content")).Replace(key, "#", StringComparison.Ordinal).Trim();
+    }
+
     private static string RandomUid() => "1.2.826.0.1.3680043.8.498." + Random.Shared.NextInt64(1_000_000_000, 9_999_999_999);
 
     [Fact]
@@ -120,28 +128,24 @@ public sealed class UiDoorTests(AccessMatrixFixture m)
                     AccessMatrixFixture.AssertNoLeak($"{Door} {path}", await page.ContentAsync(), u.Hidden);
                 }
 
+                // The other project's pages read exactly like missing ones (for a user of no project: both the same notice).
                 step = $"{u.User}: hidden series vs random UID";
-                string Normal(string text) => text.Trim();
-                page = await OpenAsync(browser, $"/series/{RandomUid()}");
-                var missing = Normal(await page.GetByTestId("not-found").InnerTextAsync());
-                page = await OpenAsync(browser, $"/series/{u.Hidden.SeriesUids[0]}");
-                Assert.Equal(missing, Normal(await page.GetByTestId("not-found").InnerTextAsync()));
-                AccessMatrixFixture.AssertDenied($"{Door} /series", HttpStatusCode.NotFound, await page.ContentAsync(), u.Hidden);
+                var random = RandomUid();
+                var missing = await MainTextAsync(browser, $"/series/{random}", random);
+                Assert.Equal(missing, await MainTextAsync(browser, $"/series/{u.Hidden.SeriesUids[0]}", u.Hidden.SeriesUids[0]));
+                AccessMatrixFixture.AssertDenied($"{Door} /series", HttpStatusCode.NotFound, await browser.Page.ContentAsync(), u.Hidden);
 
                 step = $"{u.User}: hidden dataset vs random id";
-                int hiddenDataset = u.Hidden == m.Beta ? betaDataset : alphaDataset;
-                const int absent = 987_654;
-                page = await OpenAsync(browser, $"/datasets/{absent}");
-                missing = Normal(await page.GetByTestId("not-found").InnerTextAsync()).Replace(absent.ToString(CultureInfo.InvariantCulture), "#");
-                page = await OpenAsync(browser, $"/datasets/{hiddenDataset}");
-                Assert.Equal(missing, Normal(await page.GetByTestId("not-found").InnerTextAsync()).Replace(hiddenDataset.ToString(CultureInfo.InvariantCulture), "#"));
-                AccessMatrixFixture.AssertDenied($"{Door} /datasets/{{id}}", HttpStatusCode.NotFound, await page.ContentAsync(), u.Hidden);
+                var hiddenDataset = (u.Hidden == m.Beta ? betaDataset : alphaDataset).ToString(CultureInfo.InvariantCulture);
+                const string absent = "987654";
+                missing = await MainTextAsync(browser, $"/datasets/{absent}", absent);
+                Assert.Equal(missing, await MainTextAsync(browser, $"/datasets/{hiddenDataset}", hiddenDataset));
+                AccessMatrixFixture.AssertDenied($"{Door} /datasets/{{id}}", HttpStatusCode.NotFound, await browser.Page.ContentAsync(), u.Hidden);
 
                 step = $"{u.User}: members page of the hidden project vs a missing one";
-                page = await OpenAsync(browser, "/projects/no-such-project/members");
-                missing = Normal(await page.GetByTestId("not-found").InnerTextAsync()).Replace("no-such-project", "#");
-                page = await OpenAsync(browser, $"/projects/{u.Hidden.Name}/members");
-                Assert.Equal(missing, Normal(await page.GetByTestId("not-found").InnerTextAsync()).Replace(u.Hidden.Name, "#"));
+                missing = await MainTextAsync(browser, "/projects/no-such-project/members", "no-such-project");
+                Assert.Equal(missing, await MainTextAsync(browser, $"/projects/{u.Hidden.Name}/members", u.Hidden.Name));
+                AccessMatrixFixture.AssertDenied($"{Door} /projects/{{p}}/members", HttpStatusCode.NotFound, await browser.Page.ContentAsync(), u.Hidden);
 
                 step = $"{u.User}: admin pages";
                 foreach (var path in new[] { "/admin/users", "/admin/nodes", "/admin/audit", "/admin/projects", "/admin/dicom-access" })
