@@ -1,5 +1,8 @@
 using Kaapana.Core.Access;
+using Kaapana.Core.Archive.Browse;
 using Kaapana.Core.Archive.Index;
+using Kaapana.Core.Archive.Maintenance;
+using Kaapana.Core.Audit;
 using Kaapana.Web.State;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +13,16 @@ namespace Kaapana.Tests.Web;
 public sealed class FixedCaller(AccessScope scope) : ICurrentCaller
 {
     public ValueTask<AccessScope> GetAsync(CancellationToken ct = default) => ValueTask.FromResult(scope);
+}
+
+/// <summary>An audit trail kept in a list (the server writes it to its index), for tests that check what was recorded.</summary>
+public sealed class ListAuditTrail : IAuditTrail
+{
+    private readonly List<AuditEvent> _events = [];
+
+    public IReadOnlyList<AuditEvent> Events { get { lock (_events) return [.. _events]; } }
+
+    public void Record(AuditEvent entry) { lock (_events) _events.Add(entry); }
 }
 
 public static class ComponentAccess
@@ -24,6 +37,8 @@ public static class ComponentAccess
         services.AddSingleton<ICurrentCaller>(new FixedCaller(scope ?? AccessScope.System));
         services.AddOptions();
         services.AddScoped<CurrentProject>();
+        if (host.GetService<IArchiveMaintenance>() is { } maintenance)
+            services.AddSingleton(new SeriesDeletion(host.GetRequiredService<IDbContextFactory<KaapanaDbContext>>(), maintenance, new ListAuditTrail()));
         return services;
     }
 }

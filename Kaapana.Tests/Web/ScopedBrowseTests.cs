@@ -20,13 +20,7 @@ public sealed class ScopedBrowseTests : IAsyncLifetime
     private ArchiveTestHost _host = null!;
     private int _default, _other;
     private string _onlyDefault = "", _onlyOther = "", _shared = "";
-    private readonly RecordingAudit _audit = new();
-
-    private sealed class RecordingAudit : IAuditTrail
-    {
-        public List<AuditEvent> Events { get; } = [];
-        public void Record(AuditEvent entry) { lock (Events) Events.Add(entry); }
-    }
+    private readonly ListAuditTrail _audit = new();
 
     public async Task InitializeAsync()
     {

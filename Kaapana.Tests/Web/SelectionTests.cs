@@ -135,7 +135,7 @@ public sealed class SelectionTests : IAsyncLifetime
         ctx.Services.AddSingleton(sp.GetRequiredService<IDatasetQueries>());
         ctx.Services.AddSingleton(sp.GetRequiredService<IArchiveMaintenance>());
         ctx.Services.AddSingleton(sp.GetRequiredService<IOptions<KaapanaOptions>>());
-        ctx.Services.AddScoped<CurrentProject>();
+        ctx.Services.AddCaller(sp);
         ctx.AddAuthorization().SetAuthorized("tester");
         ctx.SetRendererInfo(new RendererInfo("Server", true));
         return ctx;
