@@ -25,6 +25,7 @@ public static class UiExtensions
         services.AddSingleton<IBrowseQueries, BrowseQueries>();
         services.AddSingleton<IDashboardQueries, DashboardQueries>();
         services.AddSingleton<ISeriesDetailQueries, SeriesDetailQueries>();
+        services.AddSingleton<SeriesDeletion>();
         services.AddSingleton<ThumbnailCache>();
         services.AddSingleton<ThumbnailGenerator>();
         services.AddHostedService(sp => sp.GetRequiredService<ThumbnailGenerator>());

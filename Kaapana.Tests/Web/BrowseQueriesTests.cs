@@ -65,14 +65,14 @@ public sealed class BrowseQueriesTests : IAsyncLifetime
             .Toggle("Modality", "CT").Toggle("Modality", "MR").Toggle("ProtocolName", "Thorax");
         var expected = Matching(["CT", "MR"], ["Thorax"], "20190101", "20211231").Select(s => s.Spec.SeriesUid).ToHashSet();
         Assert.NotEmpty(expected);
-        Assert.Equal(expected.Count, await Queries.CountAsync(filter));
-        var page = await Queries.PageAsync(filter, 0, 100);
+        Assert.Equal(expected.Count, await Queries.CountAsync(filter, null));
+        var page = await Queries.PageAsync(filter, null, 0, 100);
         Assert.Equal(expected, page.Select(r => r.SeriesInstanceUID).ToHashSet());
         Assert.Equal(page.Select(r => r.StudyDate).OrderByDescending(d => d, StringComparer.Ordinal), page.Select(r => r.StudyDate));
 
         // Paging returns disjoint windows that add up to the whole.
-        var first = await Queries.PageAsync(filter, 0, 2);
-        var rest = await Queries.PageAsync(filter, 2, 100);
+        var first = await Queries.PageAsync(filter, null, 0, 2);
+        var rest = await Queries.PageAsync(filter, null, 2, 100);
         Assert.Equal(expected, first.Concat(rest).Select(r => r.SeriesInstanceUID).ToHashSet());
         Assert.Equal(expected.Count, first.Count + rest.Count);
     }
@@ -83,34 +83,34 @@ public sealed class BrowseQueriesTests : IAsyncLifetime
         var filter = new BrowseFilter { Project = "default" }.Toggle("Modality", "CT").Toggle("ProtocolName", "Head").Toggle("ProtocolName", "Thorax");
 
         // Modality counts: under the protocol filter only (the Modality selection itself does not narrow its own facet).
-        var modality = await Queries.FacetAsync(filter, "Modality");
+        var modality = await Queries.FacetAsync(filter, null, "Modality");
         var expectedModality = Matching(protocols: ["Head", "Thorax"]).GroupBy(s => s.Spec.Modality).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(expectedModality, modality.ToDictionary(f => f.Value, f => f.Count));
 
         // ProtocolName (an attribute row, not a column) under Modality = CT.
-        var protocol = await Queries.FacetAsync(filter, "ProtocolName");
+        var protocol = await Queries.FacetAsync(filter, null, "ProtocolName");
         var expectedProtocol = Matching(["CT"]).GroupBy(s => s.Protocol).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(expectedProtocol, protocol.ToDictionary(f => f.Value, f => f.Count));
 
         // Manufacturer is a column; both filters apply.
-        var manufacturer = await Queries.FacetAsync(filter, "Manufacturer");
+        var manufacturer = await Queries.FacetAsync(filter, null, "Manufacturer");
         var expectedManufacturer = Matching(["CT"], ["Head", "Thorax"]).GroupBy(s => s.Manufacturer).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(expectedManufacturer, manufacturer.ToDictionary(f => f.Value, f => f.Count));
         Assert.Equal(manufacturer.OrderByDescending(f => f.Count).ThenBy(f => f.Value, StringComparer.Ordinal), manufacturer);
 
         // Autocomplete narrows the values.
-        var narrowed = await Queries.FacetAsync(new BrowseFilter(), "ProtocolName", contains: "ora");
+        var narrowed = await Queries.FacetAsync(new BrowseFilter(), null, "ProtocolName", contains: "ora");
         Assert.Equal(["Thorax"], narrowed.Select(f => f.Value));
     }
 
     [Fact]
     public async Task Unknown_project_keyword_and_text_search()
     {
-        Assert.Equal(0, await Queries.CountAsync(new BrowseFilter { Project = "nope" }));
-        await Assert.ThrowsAsync<UnknownKeywordException>(() => Queries.CountAsync(new BrowseFilter().Toggle("NotAKeyword", "x")));
-        Assert.Equal(_series.Count(s => s.Spec.PatientID == "PAT3"), await Queries.CountAsync(new BrowseFilter { Text = "Doe^3" }));
+        Assert.Equal(0, await Queries.CountAsync(new BrowseFilter { Project = "nope" }, null));
+        await Assert.ThrowsAsync<UnknownKeywordException>(() => Queries.CountAsync(new BrowseFilter().Toggle("NotAKeyword", "x"), null));
+        Assert.Equal(_series.Count(s => s.Spec.PatientID == "PAT3"), await Queries.CountAsync(new BrowseFilter { Text = "Doe^3" }, null));
         var one = _series[5].Spec;
-        Assert.Equal(1, await Queries.CountAsync(new BrowseFilter { Text = one.SeriesUid }));
+        Assert.Equal(1, await Queries.CountAsync(new BrowseFilter { Text = one.SeriesUid }, null));
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed class BrowseQueriesTests : IAsyncLifetime
     {
         var factory = _host.Services.GetRequiredService<IDbContextFactory<KaapanaDbContext>>();
         var dashboard = new DashboardQueries(factory, Queries);
-        var data = await dashboard.DashboardAsync("default");
+        var data = await dashboard.DashboardAsync("default", null);
         Assert.Equal(new ArchiveTotals(6, 12, _series.Count, _series.Count, data.Totals.StorageBytes), data.Totals);
         Assert.True(data.Totals.StorageBytes > 0);
         Assert.Equal(_series.GroupBy(s => s.Spec.Modality).ToDictionary(g => g.Key, g => g.Count()), data.Modalities.ToDictionary(b => b.Label, b => b.Count));
@@ -128,13 +128,13 @@ public sealed class BrowseQueriesTests : IAsyncLifetime
 
         var detailQueries = new SeriesDetailQueries(factory, new InstanceRetrieval(factory, _host.Storage));
         var spec = _series[0].Spec;
-        var detail = await detailQueries.GetAsync(spec.SeriesUid);
+        var detail = await detailQueries.GetAsync(spec.SeriesUid, null);
         Assert.NotNull(detail);
         Assert.Equal(spec.SopUid, detail.RepresentativeSOPInstanceUID);
         Assert.Equal(["default"], detail.Projects);
         var attributes = await detailQueries.AttributesAsync(detail);
         Assert.Contains(attributes, a => a.Keyword == "ProtocolName" && a.Value == _series[0].Protocol);
         Assert.Contains(attributes, a => a.Keyword == "PatientID" && a.Value == spec.PatientID);
-        Assert.Null(await detailQueries.GetAsync("1.2.3.999"));
+        Assert.Null(await detailQueries.GetAsync("1.2.3.999", null));
     }
 }

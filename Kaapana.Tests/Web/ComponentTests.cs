@@ -73,7 +73,7 @@ public sealed class ComponentTests : IAsyncLifetime
         await cut.InvokeAsync(() => cut.Find("input[aria-label='BodyPartExamined HEAD']").Change(true));
         Assert.Equal(["CT", "MR"], changed.Facets["Modality"]);
         Assert.Equal(["HEAD"], changed.Facets["BodyPartExamined"]);
-        Assert.Equal(2, await new BrowseQueries(_host.Services.GetRequiredService<IDbContextFactory<KaapanaDbContext>>()).CountAsync(changed));
+        Assert.Equal(2, await new BrowseQueries(_host.Services.GetRequiredService<IDbContextFactory<KaapanaDbContext>>()).CountAsync(changed, null));
 
         // Every checkbox has a label.
         Assert.All(cut.FindAll("input[type=checkbox]"), i => Assert.False(string.IsNullOrWhiteSpace(i.GetAttribute("aria-label"))));

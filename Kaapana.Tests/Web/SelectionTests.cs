@@ -74,27 +74,27 @@ public sealed class SelectionTests : IAsyncLifetime
     public async Task Select_all_matching_keeps_the_filter_resolves_in_chunks_and_honours_exclusions()
     {
         var ct = new BrowseFilter().Toggle("Modality", "CT");
-        int total = await Queries.CountAsync(ct);
+        int total = await Queries.CountAsync(ct, null);
         Assert.Equal(3, total);
         var s = new SeriesSelection();
         s.SelectAllMatching(ct, total);
         Assert.Equal(3, s.Count);
         Assert.Empty(s.Uids); // the filter, not its UIDs
         var all = new List<string>();
-        await foreach (var chunk in s.ResolveAsync(Queries, chunkSize: 2))
+        await foreach (var chunk in s.ResolveAsync(Queries, null, chunkSize: 2))
         {
             Assert.InRange(chunk.Count, 1, 2);
             all.AddRange(chunk);
         }
         Assert.Equal(3, all.Distinct().Count());
-        Assert.Equal((await Queries.PageAsync(ct, 0, 10)).Select(r => r.SeriesInstanceUID).Order(), all.Order());
+        Assert.Equal((await Queries.PageAsync(ct, null, 0, 10)).Select(r => r.SeriesInstanceUID).Order(), all.Order());
 
         // A click on a row of an all-matching selection excludes it; the resolved set follows.
-        await s.ClickAsync(0, all[0], false, (f, c) => Queries.SeriesUidsAsync(ct, f, c));
+        await s.ClickAsync(0, all[0], false, (f, c) => Queries.SeriesUidsAsync(ct, null, f, c));
         Assert.Equal(2, s.Count);
         Assert.False(s.IsSelected(all[0]));
         var rest = new List<string>();
-        await foreach (var chunk in s.ResolveAsync(Queries, 1)) rest.AddRange(chunk);
+        await foreach (var chunk in s.ResolveAsync(Queries, null, 1)) rest.AddRange(chunk);
         Assert.Equal(all.Skip(1).Order(), rest.Order());
 
         // Another filter drops an all-matching selection (it described the old one); an explicit one survives.
@@ -135,7 +135,7 @@ public sealed class SelectionTests : IAsyncLifetime
         ctx.Services.AddSingleton(sp.GetRequiredService<IDatasetQueries>());
         ctx.Services.AddSingleton(sp.GetRequiredService<IArchiveMaintenance>());
         ctx.Services.AddSingleton(sp.GetRequiredService<IOptions<KaapanaOptions>>());
-        ctx.Services.AddScoped<CurrentProject>();
+        ctx.Services.AddCaller(sp);
         ctx.AddAuthorization().SetAuthorized("tester");
         ctx.SetRendererInfo(new RendererInfo("Server", true));
         return ctx;
@@ -148,7 +148,7 @@ public sealed class SelectionTests : IAsyncLifetime
         ctx.Services.GetRequiredService<NavigationManager>().NavigateTo("browse?view=cards");
         var cut = ctx.Render<Browse>();
         cut.WaitForAssertion(() => Assert.Equal(6, cut.FindAll("[data-testid=series-card]").Count));
-        var order = (await Queries.PageAsync(new BrowseFilter { Project = "default" }, 0, 10)).Select(r => r.SeriesInstanceUID).ToList();
+        var order = (await Queries.PageAsync(new BrowseFilter { Project = "default" }, null, 0, 10)).Select(r => r.SeriesInstanceUID).ToList();
         string Count() => cut.Find("[data-testid=selection-count]").TextContent.Trim();
 
         cut.FindAll("[data-testid=series-card]")[1].Click();

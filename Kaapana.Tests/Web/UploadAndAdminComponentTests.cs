@@ -125,7 +125,7 @@ public sealed class UploadAndAdminComponentTests
     public async Task Endpoints_page_shows_the_validation_message_and_saves_nothing_for_a_bad_ae_title()
     {
         await using var host = await ArchiveTestHost.StartAsync();
-        await using var ctx = NewContext(s => s.AddSingleton(host.Projects).AddSingleton(host.Services.GetRequiredService<IArchiveQueries>()));
+        await using var ctx = NewContext(s => s.AddSingleton(host.Projects).AddSingleton(host.Services.GetRequiredService<IArchiveQueries>()).AddCaller(host.Services));
         var cut = ctx.Render<Kaapana.Web.Pages.Admin.Endpoints>();
         cut.WaitForAssertion(() => Assert.Contains("KAAPANA", cut.Find("[data-testid=endpoints]").TextContent));
 

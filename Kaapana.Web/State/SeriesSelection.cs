@@ -94,13 +94,13 @@ public sealed class SeriesSelection
     }
 
     /// <summary>The selected UIDs in chunks: the clicked ones, or the filter's series from the server minus the excluded ones.</summary>
-    public async IAsyncEnumerable<IReadOnlyList<string>> ResolveAsync(IBrowseQueries queries, int chunkSize = 1000,
+    public async IAsyncEnumerable<IReadOnlyList<string>> ResolveAsync(IBrowseQueries queries, int[]? projects, int chunkSize = 1000,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
         if (AllMatching is { } filter)
         {
             var excluded = _excluded.ToHashSet(StringComparer.Ordinal);
-            await foreach (var chunk in queries.SeriesUidChunksAsync(filter, chunkSize, ct))
+            await foreach (var chunk in queries.SeriesUidChunksAsync(filter, projects, chunkSize, ct))
             {
                 var kept = excluded.Count == 0 ? chunk : chunk.Where(u => !excluded.Contains(u)).ToList();
                 if (kept.Count > 0) yield return kept;

@@ -110,9 +110,9 @@ for (int i = -3; i < runs; i++) // three warm-up runs
     self.Refresh();
     var cpu0 = self.TotalProcessorTime;
     var sw = Stopwatch.StartNew();
-    lastCount = await queries.CountAsync(filter);
-    var page = await queries.PageAsync(filter, 0, 50);
-    foreach (var keyword in filter.Facets.Keys) await queries.FacetAsync(filter, keyword, limit: 8);
+    lastCount = await queries.CountAsync(filter, null);
+    var page = await queries.PageAsync(filter, null, 0, 50);
+    foreach (var keyword in filter.Facets.Keys) await queries.FacetAsync(filter, null, keyword, limit: 8);
     sw.Stop();
     self.Refresh();
     if (i >= 0)

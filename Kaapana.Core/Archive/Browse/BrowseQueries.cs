@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using Kaapana.Core.Access;
 using Kaapana.Core.Archive.Index;
 using Microsoft.EntityFrameworkCore;
 
@@ -22,35 +23,37 @@ public sealed class UnknownKeywordException(string keyword)
 
 /// <summary>
 /// Read side of the data browser: filtered, sorted pages of series and facet counts, all computed in SQL over the index
-/// (project membership, columns and <see cref="SeriesAttribute"/> rows), never by loading series into memory.
+/// (project membership, columns and <see cref="SeriesAttribute"/> rows), never by loading series into memory. Every method
+/// takes the caller's visible projects (<see cref="AccessScope.ProjectsWith"/> for Read: null = every project, empty = none)
+/// and answers only from series of those projects; a filter naming an invisible project matches nothing, like an unknown one.
 /// </summary>
 public interface IBrowseQueries
 {
     /// <summary>Number of series matching <paramref name="filter"/> (0 for an unknown project).</summary>
-    Task<int> CountAsync(BrowseFilter filter, CancellationToken ct = default);
+    Task<int> CountAsync(BrowseFilter filter, int[]? projects, CancellationToken ct = default);
 
-    Task<IReadOnlyList<BrowseRow>> PageAsync(BrowseFilter filter, int offset, int limit, CancellationToken ct = default);
+    Task<IReadOnlyList<BrowseRow>> PageAsync(BrowseFilter filter, int[]? projects, int offset, int limit, CancellationToken ct = default);
 
     /// <summary>
     /// The most frequent values of <paramref name="keyword"/> among the series matching the filter without its own values
     /// for that keyword (so choosing one value keeps the others visible for OR). <paramref name="contains"/> narrows the values.
     /// </summary>
-    Task<IReadOnlyList<FacetCount>> FacetAsync(BrowseFilter filter, string keyword, string? contains = null, int limit = 20, CancellationToken ct = default);
+    Task<IReadOnlyList<FacetCount>> FacetAsync(BrowseFilter filter, int[]? projects, string keyword, string? contains = null, int limit = 20, CancellationToken ct = default);
 
     /// <summary>UIDs of the rows <paramref name="offset"/>… in the filter's order (a shift-click range), at most <see cref="BrowseQueries.MaxRange"/>.</summary>
-    Task<IReadOnlyList<string>> SeriesUidsAsync(BrowseFilter filter, int offset, int limit, CancellationToken ct = default);
+    Task<IReadOnlyList<string>> SeriesUidsAsync(BrowseFilter filter, int[]? projects, int offset, int limit, CancellationToken ct = default);
 
     /// <summary>Every matching series UID, in chunks (by row id, not by offset), so acting on 100,000 series never holds them all.</summary>
-    IAsyncEnumerable<IReadOnlyList<string>> SeriesUidChunksAsync(BrowseFilter filter, int chunkSize = 1000, CancellationToken ct = default);
+    IAsyncEnumerable<IReadOnlyList<string>> SeriesUidChunksAsync(BrowseFilter filter, int[]? projects, int chunkSize = 1000, CancellationToken ct = default);
 
     /// <summary>Series, instances and bytes matching the filter (what a delete or an export would touch).</summary>
-    Task<SelectionTotals> TotalsAsync(BrowseFilter filter, CancellationToken ct = default);
+    Task<SelectionTotals> TotalsAsync(BrowseFilter filter, int[]? projects, CancellationToken ct = default);
 
-    /// <summary>Series, instances and bytes of the named series (UIDs not in the index do not count).</summary>
-    Task<SelectionTotals> TotalsAsync(IReadOnlyCollection<string> seriesUids, CancellationToken ct = default);
+    /// <summary>Series, instances and bytes of the named series (UIDs not in the index or not visible do not count).</summary>
+    Task<SelectionTotals> TotalsAsync(IReadOnlyCollection<string> seriesUids, int[]? projects, CancellationToken ct = default);
 
     /// <summary>The newest series row id (0 when empty): a cheap "did anything arrive" probe for live updates.</summary>
-    Task<long> LatestSeriesIdAsync(CancellationToken ct = default);
+    Task<long> LatestSeriesIdAsync(int[]? projects, CancellationToken ct = default);
 }
 
 /// <summary>Sizes of a set of series.</summary>
@@ -63,16 +66,16 @@ public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory)
     /// <summary>The largest shift-click range resolved at once.</summary>
     public const int MaxRange = 20_000;
 
-    public async Task<IReadOnlyList<string>> SeriesUidsAsync(BrowseFilter filter, int offset, int limit, CancellationToken ct = default)
+    public async Task<IReadOnlyList<string>> SeriesUidsAsync(BrowseFilter filter, int[]? projects, int offset, int limit, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
-        var q = await FilterAsync(db, filter, ct).ConfigureAwait(false);
+        var q = await FilterAsync(db, filter, projects, ct).ConfigureAwait(false);
         if (q is null || limit <= 0) return [];
         return await Order(q, filter).Skip(Math.Max(0, offset)).Take(Math.Min(limit, MaxRange)).Select(x => x.SeriesInstanceUID)
             .ToListAsync(ct).ConfigureAwait(false);
     }
 
-    public async IAsyncEnumerable<IReadOnlyList<string>> SeriesUidChunksAsync(BrowseFilter filter, int chunkSize = 1000,
+    public async IAsyncEnumerable<IReadOnlyList<string>> SeriesUidChunksAsync(BrowseFilter filter, int[]? projects, int chunkSize = 1000,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
         chunkSize = Math.Clamp(chunkSize, 1, 10_000);
@@ -83,7 +86,7 @@ public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory)
             // A context per chunk: the caller may write between chunks (tags, datasets), and SQLite readers should not linger.
             await using (var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false))
             {
-                var q = await FilterAsync(db, filter, ct).ConfigureAwait(false);
+                var q = await FilterAsync(db, filter, projects, ct).ConfigureAwait(false);
                 if (q is null) yield break;
                 long from = after;
                 rows = (await q.Where(x => x.Id > from).OrderBy(x => x.Id).Take(chunkSize).Select(x => new { x.Id, x.SeriesInstanceUID })
@@ -96,24 +99,24 @@ public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory)
         }
     }
 
-    public async Task<SelectionTotals> TotalsAsync(BrowseFilter filter, CancellationToken ct = default)
+    public async Task<SelectionTotals> TotalsAsync(BrowseFilter filter, int[]? projects, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
-        var q = await FilterAsync(db, filter, ct).ConfigureAwait(false);
+        var q = await FilterAsync(db, filter, projects, ct).ConfigureAwait(false);
         if (q is null) return new SelectionTotals(0, 0, 0);
         var t = await q.GroupBy(_ => 1).Select(g => new { Series = g.Count(), Instances = g.Sum(x => (long)x.NumberOfInstances), Bytes = g.Sum(x => x.TotalSize) })
             .FirstOrDefaultAsync(ct).ConfigureAwait(false);
         return t is null ? new SelectionTotals(0, 0, 0) : new SelectionTotals(t.Series, t.Instances, t.Bytes);
     }
 
-    public async Task<SelectionTotals> TotalsAsync(IReadOnlyCollection<string> seriesUids, CancellationToken ct = default)
+    public async Task<SelectionTotals> TotalsAsync(IReadOnlyCollection<string> seriesUids, int[]? projects, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
         int series = 0;
         long instances = 0, bytes = 0;
         foreach (var chunk in seriesUids.Distinct(StringComparer.Ordinal).Chunk(500))
         {
-            var rows = await db.Series.AsNoTracking().Where(x => chunk.Contains(x.SeriesInstanceUID))
+            var rows = await db.Series.AsNoTracking().InProjects(db, projects).Where(x => chunk.Contains(x.SeriesInstanceUID))
                 .Select(x => new { x.NumberOfInstances, x.TotalSize }).ToListAsync(ct).ConfigureAwait(false);
             series += rows.Count;
             instances += rows.Sum(r => (long)r.NumberOfInstances);
@@ -122,23 +125,23 @@ public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory)
         return new SelectionTotals(series, instances, bytes);
     }
 
-    public async Task<long> LatestSeriesIdAsync(CancellationToken ct = default)
+    public async Task<long> LatestSeriesIdAsync(int[]? projects, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
-        return await db.Series.MaxAsync(x => (long?)x.Id, ct).ConfigureAwait(false) ?? 0;
+        return await db.Series.InProjects(db, projects).MaxAsync(x => (long?)x.Id, ct).ConfigureAwait(false) ?? 0;
     }
 
-    public async Task<int> CountAsync(BrowseFilter filter, CancellationToken ct = default)
+    public async Task<int> CountAsync(BrowseFilter filter, int[]? projects, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
-        var q = await FilterAsync(db, filter, ct).ConfigureAwait(false);
+        var q = await FilterAsync(db, filter, projects, ct).ConfigureAwait(false);
         return q is null ? 0 : await q.CountAsync(ct).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<BrowseRow>> PageAsync(BrowseFilter filter, int offset, int limit, CancellationToken ct = default)
+    public async Task<IReadOnlyList<BrowseRow>> PageAsync(BrowseFilter filter, int[]? projects, int offset, int limit, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
-        var q = await FilterAsync(db, filter, ct).ConfigureAwait(false);
+        var q = await FilterAsync(db, filter, projects, ct).ConfigureAwait(false);
         if (q is null) return [];
         return await Order(q, filter)
             .Skip(Math.Max(0, offset)).Take(Math.Clamp(limit, 1, MaxLimit))
@@ -148,11 +151,11 @@ public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory)
             .ToListAsync(ct).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<FacetCount>> FacetAsync(BrowseFilter filter, string keyword, string? contains = null, int limit = 20, CancellationToken ct = default)
+    public async Task<IReadOnlyList<FacetCount>> FacetAsync(BrowseFilter filter, int[]? projects, string keyword, string? contains = null, int limit = 20, CancellationToken ct = default)
     {
         var source = BrowseKeywords.Resolve(keyword) ?? throw new UnknownKeywordException(keyword);
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
-        var q = await FilterAsync(db, filter.ForFacet(keyword), ct).ConfigureAwait(false);
+        var q = await FilterAsync(db, filter.ForFacet(keyword), projects, ct).ConfigureAwait(false);
         if (q is null) return [];
         limit = Math.Clamp(limit, 1, MaxLimit);
         contains = string.IsNullOrWhiteSpace(contains) ? null : contains.Trim();
@@ -182,18 +185,34 @@ public sealed class BrowseQueries(IDbContextFactory<KaapanaDbContext> dbFactory)
         return rows.Select(r => new FacetCount(r.Value, r.Count)).ToList();
     }
 
-    /// <summary>The filtered series query, or null when the filter names a project that does not exist.</summary>
-    internal static async Task<IQueryable<Series>?> FilterAsync(KaapanaDbContext db, BrowseFilter f, CancellationToken ct)
+    /// <summary>The filtered series query over every project (the server's own matching, e.g. trigger rules).</summary>
+    internal static Task<IQueryable<Series>?> FilterAsync(KaapanaDbContext db, BrowseFilter f, CancellationToken ct) => FilterAsync(db, f, null, ct);
+
+    /// <summary>
+    /// The filtered series query within <paramref name="projects"/> (null = every project), or null when the filter names a
+    /// project or dataset that does not exist or is not visible (both answer alike: nothing).
+    /// </summary>
+    internal static async Task<IQueryable<Series>?> FilterAsync(KaapanaDbContext db, BrowseFilter f, int[]? projects, CancellationToken ct)
     {
         IQueryable<Series> q = db.Series.AsNoTracking();
+        if (projects is { Length: 0 }) return null;
         if (!string.IsNullOrWhiteSpace(f.Project))
         {
             var projectId = await db.Projects.Where(p => p.Name == f.Project).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
-            if (projectId is null) return null;
+            if (projectId is null || (projects is not null && !projects.Contains(projectId.Value))) return null;
             q = q.Where(x => db.ProjectSeries.Any(ps => ps.ProjectId == projectId && ps.SeriesId == x.Id));
         }
+        else
+        {
+            q = q.InProjects(db, projects);
+        }
         if (f.Dataset is { } datasetId)
+        {
+            // A dataset of an invisible project matches nothing, even where its series are visible through another project.
+            var datasetProject = await db.Datasets.Where(d => d.Id == datasetId).Select(d => (int?)d.ProjectId).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+            if (datasetProject is null || (projects is not null && !projects.Contains(datasetProject.Value))) return null;
             q = q.Where(x => db.DatasetSeries.Any(ds => ds.DatasetId == datasetId && ds.SeriesId == x.Id));
+        }
         foreach (var (keyword, values) in f.Facets)
         {
             var source = BrowseKeywords.Resolve(keyword) ?? throw new UnknownKeywordException(keyword);

@@ -1,3 +1,4 @@
+using Kaapana.Core.Access;
 using Kaapana.Core.Archive.Index;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,7 +14,11 @@ public sealed record DatasetVersionRow(long Id, int Number, DateTime CreatedAt, 
 /// <summary>Read side of the dataset pages: one dataset, its versions, the series UIDs of a version.</summary>
 public interface IDatasetQueries
 {
+    /// <summary>The dataset, with no regard to who asks: callers check <see cref="IAccessControl.CanDatasetAsync"/> first.</summary>
     Task<DatasetDetail?> GetAsync(int datasetId, CancellationToken ct = default);
+
+    /// <summary>The dataset when its project is one of <paramref name="projects"/> (null = every project); otherwise null, as for an unknown id.</summary>
+    Task<DatasetDetail?> GetAsync(int datasetId, int[]? projects, CancellationToken ct = default);
     Task<IReadOnlyList<DatasetVersionRow>> VersionsAsync(int datasetId, CancellationToken ct = default);
 
     /// <summary>The series and instance UIDs a frozen version lists (null for an unknown version), and its label.</summary>
@@ -22,10 +27,12 @@ public interface IDatasetQueries
 
 public sealed class DatasetQueries(IDbContextFactory<KaapanaDbContext> dbFactory) : IDatasetQueries
 {
-    public async Task<DatasetDetail?> GetAsync(int datasetId, CancellationToken ct = default)
+    public Task<DatasetDetail?> GetAsync(int datasetId, CancellationToken ct = default) => GetAsync(datasetId, null, ct);
+
+    public async Task<DatasetDetail?> GetAsync(int datasetId, int[]? projects, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Datasets.AsNoTracking().Where(d => d.Id == datasetId)
+        return await db.Datasets.AsNoTracking().InProjects(projects).Where(d => d.Id == datasetId)
             .Select(d => new DatasetDetail(d.Id, d.ProjectId, db.Projects.Where(p => p.Id == d.ProjectId).Select(p => p.Name).First(), d.Name, d.Description, d.CreatedAt,
                 db.DatasetSeries.Count(x => x.DatasetId == d.Id),
                 db.DatasetSeries.Where(x => x.DatasetId == d.Id).Sum(x => (long?)x.Series.NumberOfInstances) ?? 0,

@@ -1,3 +1,4 @@
+using Kaapana.Core.Access;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Retrieve;
 using Kaapana.Dicom;
@@ -26,7 +27,11 @@ public sealed record SeriesDetail(
 /// <summary>The series page: index facts and the full header of a representative (middle) instance.</summary>
 public interface ISeriesDetailQueries
 {
-    Task<SeriesDetail?> GetAsync(string seriesInstanceUid, CancellationToken ct = default);
+    /// <summary>
+    /// The series when it belongs to one of <paramref name="projects"/> (null = every project), listing only those of its
+    /// projects; null otherwise, exactly as for a UID that is not in the index.
+    /// </summary>
+    Task<SeriesDetail?> GetAsync(string seriesInstanceUid, int[]? projects, CancellationToken ct = default);
 
     /// <summary>Every attribute of the representative instance up to Pixel Data; bulk values are summarised by their length.</summary>
     Task<IReadOnlyList<AttributeNode>> AttributesAsync(SeriesDetail series, CancellationToken ct = default);
@@ -36,10 +41,10 @@ public sealed class SeriesDetailQueries(IDbContextFactory<KaapanaDbContext> dbFa
 {
     private const int MaxValueChars = 512;
 
-    public async Task<SeriesDetail?> GetAsync(string seriesInstanceUid, CancellationToken ct = default)
+    public async Task<SeriesDetail?> GetAsync(string seriesInstanceUid, int[]? projects, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
-        var s = await db.Series.AsNoTracking().Where(x => x.SeriesInstanceUID == seriesInstanceUid)
+        var s = await db.Series.AsNoTracking().InProjects(db, projects).Where(x => x.SeriesInstanceUID == seriesInstanceUid)
             .Select(x => new
             {
                 x.Id, x.SeriesInstanceUID, x.Study.StudyInstanceUID, x.Study.Patient.PatientID, x.Study.Patient.PatientName, x.Study.Patient.PatientSex,
@@ -47,12 +52,12 @@ public sealed class SeriesDetailQueries(IDbContextFactory<KaapanaDbContext> dbFa
                 x.SeriesDescription, x.BodyPartExamined, x.Manufacturer, x.NumberOfInstances, x.TotalSize, x.CreatedAt, x.LastReceivedAt, x.IsComplete,
             }).FirstOrDefaultAsync(ct).ConfigureAwait(false);
         if (s is null) return null;
-        var projects = await db.ProjectSeries.Where(ps => ps.SeriesId == s.Id)
+        var names = await db.ProjectSeries.Where(ps => ps.SeriesId == s.Id && (projects == null || projects.Contains(ps.ProjectId)))
             .Join(db.Projects, ps => ps.ProjectId, p => p.Id, (_, p) => p.Name).OrderBy(n => n).ToListAsync(ct).ConfigureAwait(false);
         var representative = await RepresentativeAsync(db, s.Id, s.NumberOfInstances, ct).ConfigureAwait(false);
         return new SeriesDetail(s.SeriesInstanceUID, s.StudyInstanceUID, s.PatientID, s.PatientName, s.PatientSex, s.PatientBirthDate, s.StudyDate,
             s.StudyDescription, s.AccessionNumber, s.Modality, s.SeriesNumber, s.SeriesDescription, s.BodyPartExamined, s.Manufacturer,
-            s.NumberOfInstances, s.TotalSize, s.CreatedAt, s.LastReceivedAt, s.IsComplete, projects, representative);
+            s.NumberOfInstances, s.TotalSize, s.CreatedAt, s.LastReceivedAt, s.IsComplete, names, representative);
     }
 
     /// <summary>The middle instance by Instance Number (then arrival): cheap, from the index alone.</summary>

@@ -88,16 +88,16 @@ public sealed class SeriesTagTests : IAsyncLifetime
     {
         await Tags.ChangeAsync([_series[0], _series[1], _series[3]], ["good"], [], null, null);
         await Tags.ChangeAsync([_series[1]], ["bad"], [], null, null);
-        var facet = await Browse.FacetAsync(new BrowseFilter(), BrowseKeywords.Tags);
+        var facet = await Browse.FacetAsync(new BrowseFilter(), null, BrowseKeywords.Tags);
         Assert.Equal([new FacetCount("good", 3), new FacetCount("bad", 1)], facet);
         // AND with Modality: CT series tagged good.
         var filter = new BrowseFilter().Toggle(BrowseKeywords.Tags, "good").Toggle("Modality", "CT");
-        Assert.Equal(2, await Browse.CountAsync(filter));
-        Assert.Equal([new FacetCount("good", 2), new FacetCount("bad", 1)], await Browse.FacetAsync(new BrowseFilter().Toggle("Modality", "CT"), BrowseKeywords.Tags));
+        Assert.Equal(2, await Browse.CountAsync(filter, null));
+        Assert.Equal([new FacetCount("good", 2), new FacetCount("bad", 1)], await Browse.FacetAsync(new BrowseFilter().Toggle("Modality", "CT"), null, BrowseKeywords.Tags));
         // OR within Tags.
-        Assert.Equal(3, await Browse.CountAsync(new BrowseFilter().Toggle(BrowseKeywords.Tags, "good").Toggle(BrowseKeywords.Tags, "bad")));
+        Assert.Equal(3, await Browse.CountAsync(new BrowseFilter().Toggle(BrowseKeywords.Tags, "good").Toggle(BrowseKeywords.Tags, "bad"), null));
         Assert.Equal("f.Tags=good", new BrowseFilter().Toggle(BrowseKeywords.Tags, "good").ToQueryString());
-        Assert.Equal(1, await Browse.CountAsync(BrowseFilter.Parse("f.Tags=bad")));
+        Assert.Equal(1, await Browse.CountAsync(BrowseFilter.Parse("f.Tags=bad"), null));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Bunit;
 using Kaapana.Core.Archive.Projects;
 using Kaapana.Core.Workflows.Engine;
 using Kaapana.Core.Workflows.Triggers;
+using Kaapana.Tests.Web;
 using Kaapana.Web.State;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,7 +41,7 @@ public sealed class TriggersPageTests : IAsyncLifetime
         ctx.Services.AddSingleton(_host.Rules);
         ctx.Services.AddSingleton(_host.Services.GetRequiredService<IProjectCatalog>());
         ctx.Services.AddSingleton(_host.Services.GetRequiredService<AlgorithmRegistry>());
-        ctx.Services.AddSingleton(new CurrentProject());
+        ctx.Services.AddCaller(_host.Services);
         ctx.SetRendererInfo(new RendererInfo("Server", true));
         var dialogs = ctx.Render<MudDialogProvider>();
         var cut = ctx.Render<Kaapana.Web.Pages.Triggers>();
