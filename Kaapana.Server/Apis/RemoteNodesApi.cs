@@ -48,6 +48,8 @@ public static class RemoteNodesApi
         return app;
     }
 
+    private static ProblemDetails NoSeries => new() { Title = "The series is not in the archive.", Status = 404 };
+
     private static ProblemDetails UnknownNode(string ae) => new() { Title = $"No remote node '{ae}'.", Status = 404 };
 
     private static RemoteNodeDetailDto ToDto(RemoteNodeEntry n) => new(n.Id, n.AETitle, n.Host, n.Port, n.Description, n.FromConfiguration);
@@ -214,7 +216,7 @@ public static class RemoteNodesApi
         var access = await queries.ClassifySeriesAsync(scope, [uid], ProjectPermission.Run, ct);
         if (access.VisibleOnly.Count > 0) return audit.Denied(http, scope, AuditActions.SeriesSent, $"series:{uid} node:{entry.AETitle}");
         if (access.Permitted.Count == 0 && !scope.IsSiteAdmin)
-            return TypedResults.NotFound(new ProblemDetails { Title = $"Series {uid} is not in the archive.", Status = 404 });
+            return TypedResults.NotFound(NoSeries);
         try
         {
             var sent = await remote.SendSeriesAsync(node, uid, ct);
@@ -222,9 +224,9 @@ public static class RemoteNodesApi
                 new { sent.Succeeded, sent.Failed });
             return TypedResults.Ok(sent);
         }
-        catch (RemoteImportException ex)
+        catch (RemoteImportException)
         {
-            return TypedResults.NotFound(new ProblemDetails { Title = ex.Message, Status = 404 });
+            return TypedResults.NotFound(NoSeries);
         }
         catch (DicomException ex)
         {

@@ -111,7 +111,7 @@ public sealed class WorkflowDoorTests(AccessMatrixFixture m)
             var hidden = await m.PostAsync(BetaResearcher, "/api/runs", new { algorithmId = zip, datasetVersionId = version });
             var missing = await m.PostAsync(BetaResearcher, "/api/runs", new { algorithmId = zip, datasetVersionId = MissingId });
             Assert.Equal(missing.Status, hidden.Status);
-            Assert.Equal(missing.Body.Replace(MissingId.ToString(), "#"), hidden.Body.Replace(version.ToString(), "#"));
+            Assert.Equal(Anonymize(missing.Body, MissingId.ToString()), Anonymize(hidden.Body, version.ToString()));
             AssertDenied(Door + "/runs launch", hidden.Status, hidden.Body, m.Alpha, [name], HttpStatusCode.BadRequest);
             var viewer = await m.PostAsync(AlphaViewer, "/api/runs", new { algorithmId = zip, datasetVersionId = version });
             AssertDenied(Door + "/runs launch", viewer.Status, viewer.Body, m.Beta, allowed: HttpStatusCode.Forbidden);
@@ -151,14 +151,14 @@ public sealed class WorkflowDoorTests(AccessMatrixFixture m)
                 var hidden = await m.GetAsync(user, string.Format(url, id));
                 var missing = await m.GetAsync(user, string.Format(url, MissingId));
                 Assert.Equal(missing.Status, hidden.Status);
-                Assert.Equal(missing.Body.Replace(MissingId.ToString(), "#"), hidden.Body.Replace(id.ToString(), "#"));
+                Assert.Equal(Anonymize(missing.Body, MissingId.ToString()), Anonymize(hidden.Body, id.ToString()));
                 AssertDenied(Door + url, hidden.Status, hidden.Body, m.Alpha, allowed: HttpStatusCode.NotFound);
             }
             foreach (var command in new[] { "cancel", "retry-failed", "rerun" })
             {
                 var hidden = await m.PostAsync(user, $"/api/runs/{id}/{command}");
                 var missing = await m.PostAsync(user, $"/api/runs/{MissingId}/{command}");
-                Assert.Equal(missing.Body.Replace(MissingId.ToString(), "#"), hidden.Body.Replace(id.ToString(), "#"));
+                Assert.Equal(Anonymize(missing.Body, MissingId.ToString()), Anonymize(hidden.Body, id.ToString()));
                 AssertDenied($"{Door}/runs {command}", hidden.Status, hidden.Body, m.Alpha, allowed: HttpStatusCode.NotFound);
             }
             // Nor in the list.
