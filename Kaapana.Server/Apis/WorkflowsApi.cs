@@ -292,8 +292,16 @@ public static class WorkflowsApi
         return TypedResults.PhysicalFile(results.AbsolutePath(artifact), "application/octet-stream", fileDownloadName: Path.GetFileName(artifact.Name));
     }
 
+    /// <summary>
+    /// Needs Read on the series and on the project of the run that made it: provenance names the run's input (source UIDs), which
+    /// a member of only the target project of a de-identification must not learn.
+    /// </summary>
     public static async Task<Results<Ok<JsonObject>, NotFound>> GetProvenance(string uid, RunResults results, IAccessControl access, ICurrentCaller caller,
-        CancellationToken ct) =>
-        await access.CanSeriesAsync(await caller.GetAsync(ct), uid, ProjectPermission.Read, ct) && await results.GetProvenanceAsync(uid, ct) is { } p
+        CancellationToken ct)
+    {
+        var scope = await caller.GetAsync(ct);
+        return await access.CanSeriesAsync(scope, uid, ProjectPermission.Read, ct) && await results.GetProvenanceAsync(uid, ct) is { } p
+            && p["run"]?["project"]?.GetValue<int>() is { } project && scope.Can(project, ProjectPermission.Read)
             ? TypedResults.Ok(p) : TypedResults.NotFound();
+    }
 }
