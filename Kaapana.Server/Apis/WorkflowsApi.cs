@@ -148,9 +148,8 @@ public static class WorkflowsApi
         var target = $"algorithm:{request.AlgorithmId}" + (projectId is { } pid ? $" project:{pid}" : "");
         if (projectId is { } p && scope.Can(p, ProjectPermission.Read) && !scope.Can(p, ProjectPermission.Run))
             return audit.Denied(http, scope, AuditActions.RunLaunched, target);
-        // The engine is asked only for an input the caller may run on, so an invisible one answers as a missing one does.
-        if (projectId is { } q && scope.Can(q, ProjectPermission.Run)
-            && !await registry.IsBuiltInAsync(request.AlgorithmId, ct) && await EngineUnavailableAsync(runner, ct) is { } unavailable) return unavailable;
+        // After the 403 (visible input) and before anything that tells inputs apart: an invisible input and a missing one get the same 503 or 400.
+        if (!await registry.IsBuiltInAsync(request.AlgorithmId, ct) && await EngineUnavailableAsync(runner, ct) is { } unavailable) return unavailable;
         var result = await runs.CreateAsync(new CreateRunRequest(request.AlgorithmId, request.Parameters, request.DatasetVersionId, request.Series, request.Project,
             requestedBy, Scope: scope), ct);
         if (result.Outcome == RunCommandOutcome.Forbidden)
