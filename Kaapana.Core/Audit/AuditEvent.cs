@@ -41,6 +41,20 @@ public static class AuditActions
     public const string TokenRevoked = "token.revoked";
     /// <summary>A presented API token was refused (expired, revoked, unknown, owner locked out); never with the token text.</summary>
     public const string TokenRefused = "token.refused";
+    public const string RunLaunched = "run.launched";
+    public const string RunCancelled = "run.cancelled";
+    public const string RunRetried = "run.retried";
+    public const string Deidentified = "run.deidentify";
+    public const string ImportStudy = "import.study";
+    public const string Upload = "upload";
+    public const string DatasetCreated = "dataset.created";
+    public const string DatasetChanged = "dataset.changed";
+    public const string DatasetDeleted = "dataset.deleted";
+    public const string DatasetFrozen = "dataset.version.frozen";
+    public const string SeriesAddedToProject = "project.series.added";
+    public const string TriggerRuleChanged = "trigger.rule.changed";
+    public const string EndpointChanged = "endpoint.changed";
+    public const string SeriesSent = "series.sent";
 }
 
 public static class AuditOutcomes

@@ -1,3 +1,4 @@
+using Kaapana.Core.Access;
 using Kaapana.Core.Audit;
 using Kaapana.Core.Archive.Browse;
 using Kaapana.Core.Archive.Export;
@@ -30,46 +31,56 @@ public static class DatasetsExportApi
     public sealed record CreateExportRequest(string? Label);
 
     /// <summary>A token for one download's progress (scripts may skip it; the UI makes its tokens in-process).</summary>
-    public static Ok<ZipExportStatus> CreateExport(CreateExportRequest? request, ZipExportRegistry registry)
+    public static async Task<Ok<ZipExportStatus>> CreateExport(CreateExportRequest? request, ZipExportRegistry registry, ICurrentCaller caller, CancellationToken ct)
     {
-        var token = registry.Create(request?.Label ?? "export");
+        var token = registry.Create(request?.Label ?? "export", owner: (await caller.GetAsync(ct)).UserId);
         return TypedResults.Ok(registry.Get(token)!);
     }
 
-    public static Results<Ok<ZipExportStatus>, NotFound<ProblemDetails>> GetExport(string token, ZipExportRegistry registry) =>
-        ZipExportRegistry.IsToken(token) && registry.Get(token) is { } s
+    /// <summary>Another user's token answers exactly as an unknown one.</summary>
+    public static async Task<Results<Ok<ZipExportStatus>, NotFound<ProblemDetails>>> GetExport(string token, ZipExportRegistry registry, ICurrentCaller caller,
+        CancellationToken ct) =>
+        ZipExportRegistry.IsToken(token) && registry.GetFor(token, (await caller.GetAsync(ct)).UserId) is { } s
             ? TypedResults.Ok(s)
             : TypedResults.NotFound(new ProblemDetails { Title = "No such export (tokens expire an hour after their last use)." });
 
+    private static NotFound<ProblemDetails> NoDataset(int id) => TypedResults.NotFound(new ProblemDetails { Title = $"There is no dataset {id}." });
+
     public static async Task<Results<Ok<ExportSize>, NotFound<ProblemDetails>>> DatasetZipSize(int id, IProjectCatalog catalog, IDatasetQueries datasets,
-        SeriesZipWriter writer, CancellationToken ct)
+        SeriesZipWriter writer, ICurrentCaller caller, IAccessControl access, CancellationToken ct)
     {
-        if (await datasets.GetAsync(id, ct) is null) return TypedResults.NotFound(new ProblemDetails { Title = $"There is no dataset {id}." });
+        // An invisible dataset is as absent as a nonexistent one (same status, same message).
+        if (!await access.CanDatasetAsync(await caller.GetAsync(ct), id, ProjectPermission.Read, ct) || await datasets.GetAsync(id, ct) is null) return NoDataset(id);
         var (instances, bytes) = await writer.MeasureAsync(await catalog.GetDatasetSeriesAsync(id, ct), ct);
         return TypedResults.Ok(new ExportSize(instances, bytes));
     }
 
     public static async Task<IResult> DatasetZip(int id, string? token, HttpContext http, IProjectCatalog catalog, IDatasetQueries datasets,
-        SeriesZipWriter writer, ZipExportRegistry registry, IAuditTrail audit)
+        SeriesZipWriter writer, ZipExportRegistry registry, IAuditTrail audit, ICurrentCaller caller, IAccessControl access)
     {
         var ct = http.RequestAborted;
-        if (await datasets.GetAsync(id, ct) is not { } dataset) return TypedResults.NotFound(new ProblemDetails { Title = $"There is no dataset {id}." });
+        var scope = await caller.GetAsync(ct);
+        if (!await access.CanDatasetAsync(scope, id, ProjectPermission.Read, ct) || await datasets.GetAsync(id, ct) is not { } dataset) return NoDataset(id);
         var series = await catalog.GetDatasetSeriesAsync(id, ct);
-        return await StreamAsync(http, $"{dataset.Project}-{dataset.Name}", series, null, token, writer, registry, audit);
+        return await StreamAsync(http, scope, $"{dataset.Project}-{dataset.Name}", series, null, token, writer, registry, audit);
     }
 
-    public static async Task<IResult> VersionZip(long id, string? token, HttpContext http, IDatasetQueries datasets, SeriesZipWriter writer, ZipExportRegistry registry,
-        IAuditTrail audit)
+    public static async Task<IResult> VersionZip(long id, string? token, HttpContext http, IDatasetQueries datasets, IProjectCatalog catalog,
+        SeriesZipWriter writer, ZipExportRegistry registry, IAuditTrail audit, ICurrentCaller caller)
     {
         var ct = http.RequestAborted;
-        if (await datasets.VersionContentAsync(id, ct) is not { } content) return TypedResults.NotFound(new ProblemDetails { Title = $"There is no dataset version {id}." });
-        return await StreamAsync(http, content.Label, content.SeriesUids, content.InstanceUids, token, writer, registry, audit);
+        var scope = await caller.GetAsync(ct);
+        if (await catalog.GetVersionAsync(id, ct) is not { } version || !scope.Can(version.ProjectId, ProjectPermission.Read)
+            || await datasets.VersionContentAsync(id, ct) is not { } content)
+            return TypedResults.NotFound(new ProblemDetails { Title = $"There is no dataset version {id}." });
+        return await StreamAsync(http, scope, content.Label, content.SeriesUids, content.InstanceUids, token, writer, registry, audit);
     }
 
-    private static async Task<IResult> StreamAsync(HttpContext http, string label, IReadOnlyCollection<string> series, IReadOnlySet<string>? instances,
-        string? token, SeriesZipWriter writer, ZipExportRegistry registry, IAuditTrail audit)
+    private static async Task<IResult> StreamAsync(HttpContext http, AccessScope scope, string label, IReadOnlyCollection<string> series,
+        IReadOnlySet<string>? instances, string? token, SeriesZipWriter writer, ZipExportRegistry registry, IAuditTrail audit)
     {
-        if (token is not null && (!ZipExportRegistry.IsToken(token) || registry.Get(token) is null))
+        // Another user's token is as unknown as a made-up one: it must not let anyone watch (or spoil) someone else's download.
+        if (token is not null && (!ZipExportRegistry.IsToken(token) || registry.GetFor(token, scope.UserId) is null))
             return TypedResults.BadRequest(new ProblemDetails { Title = "Unknown export token: create one with POST /api/exports, or leave it out." });
         var ct = http.RequestAborted;
         var response = http.Response;
@@ -81,7 +92,7 @@ public static class DatasetsExportApi
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         // Reports at most every 100 ms worth of instances would be nicer; a dictionary write per instance is cheap enough.
         IProgress<ZipExportProgress>? progress = token is null ? null : new InlineProgress(p => registry.Report(token, p));
-        void Audit(string outcome, object details) => audit.Record(new AuditEvent(http.User.Identity?.Name ?? "anonymous", AuditActions.ZipExport,
+        void Audit(string outcome, object details) => audit.Record(new AuditEvent(scope.Actor, AuditActions.ZipExport,
             label, outcome, http.Connection.RemoteIpAddress?.ToString(), details));
         try
         {

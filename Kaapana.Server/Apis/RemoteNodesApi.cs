@@ -1,4 +1,8 @@
+using Kaapana.Core.Access;
 using Kaapana.Core.Archive.Dicom;
+using Kaapana.Core.Archive.Index;
+using Kaapana.Core.Archive.Projects;
+using Kaapana.Core.Audit;
 using Kaapana.Core.Archive.Import;
 using Kaapana.Dicom;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -43,6 +47,8 @@ public static class RemoteNodesApi
         admin.MapPost("/by-ae/{ae}/echo", TestNodeByAE);
         return app;
     }
+
+    private static ProblemDetails NoSeries => new() { Title = "The series is not in the archive.", Status = 404 };
 
     private static ProblemDetails UnknownNode(string ae) => new() { Title = $"No remote node '{ae}'.", Status = 404 };
 
@@ -101,11 +107,22 @@ public static class RemoteNodesApi
     private static ProblemDetails Unreachable(string ae, DicomException ex) =>
         new() { Title = $"Remote node '{ae}' failed.", Detail = ex.Message, Status = StatusCodes.Status502BadGateway };
 
-    public static async Task<Ok<List<RemoteNodeDto>>> ListNodes(IRemoteNodeDirectory nodes, CancellationToken ct) =>
-        TypedResults.Ok((await nodes.ListAsync(ct)).Select(n => new RemoteNodeDto(n.AETitle, n.Host, n.Port)).ToList());
+    /// <summary>
+    /// Using remote nodes (list, echo, study search) is for whoever may bring data into some project (Curate somewhere);
+    /// what may then be imported or sent is decided per project.
+    /// </summary>
+    private static async Task<bool> MayUseNodesAsync(ICurrentCaller caller, CancellationToken ct) =>
+        (await caller.GetAsync(ct)).ProjectsWith(ProjectPermission.Curate) is not { Length: 0 };
 
-    public static async Task<Results<Ok<EchoDto>, NotFound<ProblemDetails>, ProblemHttpResult>> Echo(string ae, IRemoteImportService remote, IRemoteNodeDirectory nodes, CancellationToken ct)
+    public static async Task<Results<Ok<List<RemoteNodeDto>>, ForbidHttpResult>> ListNodes(IRemoteNodeDirectory nodes, ICurrentCaller caller, CancellationToken ct) =>
+        await MayUseNodesAsync(caller, ct)
+            ? TypedResults.Ok((await nodes.ListAsync(ct)).Select(n => new RemoteNodeDto(n.AETitle, n.Host, n.Port)).ToList())
+            : TypedResults.Forbid();
+
+    public static async Task<Results<Ok<EchoDto>, NotFound<ProblemDetails>, ProblemHttpResult, ForbidHttpResult>> Echo(string ae, IRemoteImportService remote,
+        IRemoteNodeDirectory nodes, ICurrentCaller caller, CancellationToken ct)
     {
+        if (!await MayUseNodesAsync(caller, ct)) return TypedResults.Forbid();
         if (await nodes.FindAsync(ae, ct) is not { } entry) return TypedResults.NotFound(UnknownNode(ae));
         var node = entry.ToOptions();
         try
@@ -119,9 +136,10 @@ public static class RemoteNodesApi
         }
     }
 
-    public static async Task<Results<Ok<IReadOnlyList<RemoteStudy>>, NotFound<ProblemDetails>, ProblemHttpResult>> FindStudies(
-        string ae, [AsParameters] StudyQuery query, IRemoteImportService remote, IRemoteNodeDirectory nodes, CancellationToken ct)
+    public static async Task<Results<Ok<IReadOnlyList<RemoteStudy>>, NotFound<ProblemDetails>, ProblemHttpResult, ForbidHttpResult>> FindStudies(
+        string ae, [AsParameters] StudyQuery query, IRemoteImportService remote, IRemoteNodeDirectory nodes, ICurrentCaller caller, CancellationToken ct)
     {
+        if (!await MayUseNodesAsync(caller, ct)) return TypedResults.Forbid();
         if (await nodes.FindAsync(ae, ct) is not { } entry) return TypedResults.NotFound(UnknownNode(ae));
         var node = entry.ToOptions();
         try
@@ -143,16 +161,36 @@ public static class RemoteNodesApi
         }
     }
 
-    public static async Task<Results<Ok<RemoteImportResult>, NotFound<ProblemDetails>, BadRequest<ProblemDetails>, ProblemHttpResult>> Import(
-        string ae, ImportRequest request, IRemoteImportService remote, IRemoteNodeDirectory nodes, CancellationToken ct)
+    /// <summary>
+    /// Needs Curate in the target project (an invisible one is answered like a nonexistent one). A study that exists here with
+    /// series the caller cannot read is refused: the import links every local series of the study to the target project.
+    /// </summary>
+    public static async Task<IResult> Import(string ae, ImportRequest request, IRemoteImportService remote, IRemoteNodeDirectory nodes,
+        IProjectCatalog catalog, IArchiveQueries queries, ICurrentCaller caller, IAuditTrail audit, HttpContext http, CancellationToken ct)
     {
+        var scope = await caller.GetAsync(ct);
         if (await nodes.FindAsync(ae, ct) is not { } entry) return TypedResults.NotFound(UnknownNode(ae));
         var node = entry.ToOptions();
         if (string.IsNullOrWhiteSpace(request.StudyInstanceUID) || string.IsNullOrWhiteSpace(request.Project))
             return TypedResults.BadRequest(new ProblemDetails { Title = "studyInstanceUID and project are required." });
+        if (await catalog.FindProjectAsync(request.Project, ct) is not { } target || !scope.Can(target.Id, ProjectPermission.Read))
+            return TypedResults.BadRequest(new ProblemDetails { Title = $"Project '{request.Project}' does not exist." });
+        var what = $"study:{request.StudyInstanceUID.Trim()} project:{target.Name} node:{entry.AETitle}";
+        if (!scope.Can(target.Id, ProjectPermission.Curate)) return audit.Denied(http, scope, AuditActions.ImportStudy, what);
+        var study = request.StudyInstanceUID.Trim();
+        var all = await queries.SearchSeriesAsync(new SeriesSearch(StudyInstanceUID: study, Limit: 1), ct);
+        var visible = await queries.SearchSeriesAsync(new SeriesSearch(StudyInstanceUID: study, Limit: 1, ProjectScope: scope.ProjectsWith(ProjectPermission.Read)), ct);
+        if (all.Total > visible.Total)
+        {
+            audit.Audit(http, scope, AuditActions.ImportStudy, what, AuditOutcomes.Denied, new { reason = "conflicts with existing data" });
+            return TypedResults.Conflict(new ProblemDetails { Title = "The study conflicts with existing data and was not imported.", Status = 409 });
+        }
         try
         {
-            return TypedResults.Ok(await remote.ImportStudyAsync(node, request.StudyInstanceUID, request.Project, request.Dataset, ct));
+            var result = await remote.ImportStudyAsync(node, study, target.Name, request.Dataset, ct);
+            audit.Audit(http, scope, AuditActions.ImportStudy, what, result.Succeeded ? AuditOutcomes.Success : AuditOutcomes.Partial,
+                new { result.Completed, result.Failed, result.Warning, series = result.SeriesInstanceUIDs.Count });
+            return TypedResults.Ok(result);
         }
         catch (RemoteImportException ex)
         {
@@ -164,20 +202,31 @@ public static class RemoteNodesApi
         }
     }
 
-    public static async Task<Results<Ok<RemoteSendResult>, NotFound<ProblemDetails>, BadRequest<ProblemDetails>, ProblemHttpResult>> Send(
-        string ae, SendRequest request, IRemoteImportService remote, IRemoteNodeDirectory nodes, CancellationToken ct)
+    /// <summary>Needs Run in a project of the series; a series the caller cannot read is answered as one not in the archive.</summary>
+    public static async Task<Results<Ok<RemoteSendResult>, NotFound<ProblemDetails>, BadRequest<ProblemDetails>, ProblemHttpResult, ForbidHttpResult>> Send(
+        string ae, SendRequest request, IRemoteImportService remote, IRemoteNodeDirectory nodes, IArchiveQueries queries, ICurrentCaller caller,
+        IAuditTrail audit, HttpContext http, CancellationToken ct)
     {
+        var scope = await caller.GetAsync(ct);
         if (await nodes.FindAsync(ae, ct) is not { } entry) return TypedResults.NotFound(UnknownNode(ae));
         var node = entry.ToOptions();
         if (string.IsNullOrWhiteSpace(request.SeriesInstanceUID))
             return TypedResults.BadRequest(new ProblemDetails { Title = "seriesInstanceUID is required." });
+        var uid = request.SeriesInstanceUID.Trim();
+        var access = await queries.ClassifySeriesAsync(scope, [uid], ProjectPermission.Run, ct);
+        if (access.VisibleOnly.Count > 0) return audit.Denied(http, scope, AuditActions.SeriesSent, $"series:{uid} node:{entry.AETitle}");
+        if (access.Permitted.Count == 0 && !scope.IsSiteAdmin)
+            return TypedResults.NotFound(NoSeries);
         try
         {
-            return TypedResults.Ok(await remote.SendSeriesAsync(node, request.SeriesInstanceUID, ct));
+            var sent = await remote.SendSeriesAsync(node, uid, ct);
+            audit.Audit(http, scope, AuditActions.SeriesSent, $"series:{uid} node:{entry.AETitle}", sent.Failed == 0 ? AuditOutcomes.Success : AuditOutcomes.Partial,
+                new { sent.Succeeded, sent.Failed });
+            return TypedResults.Ok(sent);
         }
-        catch (RemoteImportException ex)
+        catch (RemoteImportException)
         {
-            return TypedResults.NotFound(new ProblemDetails { Title = ex.Message, Status = 404 });
+            return TypedResults.NotFound(NoSeries);
         }
         catch (DicomException ex)
         {

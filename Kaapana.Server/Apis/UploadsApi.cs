@@ -1,5 +1,8 @@
 using System.IO.Compression;
 using Kaapana.Core;
+using Kaapana.Core.Access;
+using Kaapana.Core.Archive.Projects;
+using Kaapana.Core.Audit;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Ingest;
 using Kaapana.Server.Multipart;
@@ -36,8 +39,17 @@ public static class UploadsApi
     /// <returns>200 when every file was stored (or already present), 400 when none was, 207 when some were.</returns>
     public static async Task<IResult> PostUpload(
         HttpRequest request, IIngestService ingest, IOptions<KaapanaOptions> options, ILoggerFactory logs,
-        string? project, string? dataset, CancellationToken ct)
+        IProjectCatalog catalog, ICurrentCaller caller, IngestAccess ingestAccess, IAuditTrail audit, string? project, string? dataset, CancellationToken ct)
     {
+        // Curate in the target project (the default project when none is named), decided before the body is read. A project the
+        // caller cannot see answers exactly as one that does not exist.
+        var scope = await caller.GetAsync(ct);
+        var targetName = string.IsNullOrWhiteSpace(project) ? options.Value.Archive.DefaultProject : project.Trim();
+        if (await catalog.FindProjectAsync(targetName, ct) is not { } target || !scope.Can(target.Id, ProjectPermission.Read))
+            return TypedResults.Problem($"There is no project '{targetName}'.", statusCode: StatusCodes.Status404NotFound);
+        if (!scope.Can(target.Id, ProjectPermission.Curate))
+            return audit.Denied(request.HttpContext, scope, AuditActions.Upload, $"project:{target.Name}");
+
         var logger = logs.CreateLogger(typeof(UploadsApi).FullName!);
         // Studies are large: the default 30 MB request limit is for forms, not for this endpoint.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
@@ -53,9 +65,11 @@ public static class UploadsApi
         {
             Source = IngestSource.Upload,
             PeerAddress = request.HttpContext.Connection.RemoteIpAddress?.ToString(),
-            UploadUser = request.HttpContext.User.Identity?.Name,
-            Project = string.IsNullOrWhiteSpace(project) ? null : project,
+            UploadUser = scope.UserName,
+            Project = target.Name,
             Dataset = string.IsNullOrWhiteSpace(dataset) ? null : dataset,
+            // Never attach an upload to a series or study the uploader cannot see (it would hand them that data).
+            Admission = ingestAccess.AdmissionFor(scope),
         };
         var files = new List<UploadedFile>();
         var parts = new MultipartParts(boundary, request.Body);
@@ -88,6 +102,9 @@ public static class UploadsApi
 
         int accepted = files.Count(f => f.Status is "stored" or "duplicate");
         var response = new UploadResponse(accepted, files.Count - accepted, files);
+        audit.Audit(request.HttpContext, scope, AuditActions.Upload, $"project:{target.Name}" + (context.Dataset is { } ds ? $" dataset:{ds}" : ""),
+            damage is not null || accepted < files.Count ? AuditOutcomes.Partial : AuditOutcomes.Success,
+            new { files = files.Count, accepted, rejected = files.Count - accepted, damaged = damage is not null });
         if (damage is not null)
         {
             // As STOW-RS does: the request is bad (400), but files received whole before the damage stay stored and are listed.

@@ -16,7 +16,9 @@ public enum ZipExportState
 }
 
 /// <summary>What a page polls about a download it started.</summary>
-public sealed record ZipExportStatus(string Token, string Label, ZipExportState State, ZipExportProgress Progress, string? Error, DateTime UpdatedAt);
+/// <param name="Owner">The user id that made the token: only that user can use or poll it (not shown in JSON).</param>
+public sealed record ZipExportStatus(string Token, string Label, ZipExportState State, ZipExportProgress Progress, string? Error, DateTime UpdatedAt,
+    [property: System.Text.Json.Serialization.JsonIgnore] string? Owner = null);
 
 /// <summary>
 /// Progress of zip downloads, in memory: the page creates a token, the download link carries it, the endpoint reports into
@@ -31,12 +33,12 @@ public sealed class ZipExportRegistry(TimeProvider? time = null)
 
     private DateTime Now => _time.GetUtcNow().UtcDateTime;
 
-    /// <summary>A new unguessable token for one download of <paramref name="label"/>.</summary>
-    public string Create(string label, int instancesTotal = 0, long bytesTotal = 0)
+    /// <summary>A new unguessable token for one download of <paramref name="label"/> by <paramref name="owner"/> (a user id).</summary>
+    public string Create(string label, int instancesTotal = 0, long bytesTotal = 0, string? owner = null)
     {
         Sweep();
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        _exports[token] = new ZipExportStatus(token, label, ZipExportState.Waiting, new ZipExportProgress(0, instancesTotal, 0, bytesTotal), null, Now);
+        _exports[token] = new ZipExportStatus(token, label, ZipExportState.Waiting, new ZipExportProgress(0, instancesTotal, 0, bytesTotal), null, Now, owner);
         return token;
     }
 
@@ -44,6 +46,10 @@ public sealed class ZipExportRegistry(TimeProvider? time = null)
     public static bool IsToken(string? token) => token is { Length: 32 } && token.All(c => char.IsAsciiHexDigitLower(c) || char.IsAsciiDigit(c));
 
     public ZipExportStatus? Get(string token) => _exports.GetValueOrDefault(token);
+
+    /// <summary>The token's status when <paramref name="owner"/> made it; another user's token answers as an unknown one.</summary>
+    public ZipExportStatus? GetFor(string token, string? owner) =>
+        _exports.GetValueOrDefault(token) is { } s && owner is not null && string.Equals(s.Owner, owner, StringComparison.Ordinal) ? s : null;
 
     public void Report(string token, ZipExportProgress progress) => Update(token, s => s with { State = ZipExportState.Running, Progress = progress });
 

@@ -24,7 +24,8 @@ public sealed class DeidentifyWorkflow(
     IProjectCatalog catalog,
     IIngestService ingest,
     DeidentificationKeys keys,
-    IOptions<KaapanaOptions> options) : IBuiltInWorkflow
+    IOptions<KaapanaOptions> options,
+    Audit.IAuditTrail? audit = null) : IBuiltInWorkflow
 {
     private readonly SemaphoreSlim _datasetLock = new(1, 1);
     private const int ListedProblems = 5;
@@ -51,9 +52,19 @@ public sealed class DeidentifyWorkflow(
     {
         var name = launch.Parameters["targetProject"]?.GetValue<string>()?.Trim() ?? "";
         var target = await catalog.FindProjectAsync(name, ct);
-        if (target is null) return [$"parameter targetProject: no project '{name}'"];
+        // A target the caller cannot see is reported exactly as a missing one.
+        if (target is null || launch.Scope?.Can(target.Id, Access.ProjectPermission.Read) == false) return [$"parameter targetProject: no project '{name}'"];
         if (target.Id == launch.ProjectId) return [$"parameter targetProject: '{name}' is the source project; de-identified copies must go to another project"];
         return [];
+    }
+
+    /// <summary>Copies go into the target project: the caller must curate it (reading the source is implied by Run there).</summary>
+    public async Task<string?> ForbiddenAsync(BuiltInLaunch launch, CancellationToken ct)
+    {
+        var name = launch.Parameters["targetProject"]?.GetValue<string>()?.Trim() ?? "";
+        return launch.Scope is { } scope && await catalog.FindProjectAsync(name, ct) is { } target && !scope.Can(target.Id, Access.ProjectPermission.Curate)
+            ? $"de-identifying into '{name}' needs Curate there"
+            : null;
     }
 
     public static string DatasetName(WorkflowRun run) => $"run-{run.Id} deidentified";
@@ -150,6 +161,8 @@ public sealed class DeidentifyWorkflow(
         }
         await context.Log($"ingested into {target.Name} / {dataset}: {stored} new, {duplicates} already there; series {string.Join(", ", seriesUids)}" +
             (alreadyPresent > 0 ? $" ({alreadyPresent} series came from an earlier run and keep its provenance)" : ""));
+        audit?.Record(new Audit.AuditEvent(run.RequestedBy ?? "system", Audit.AuditActions.Deidentified, $"run:{run.Id} item:{context.Item.Id}",
+            Audit.AuditOutcomes.Success, Details: new { sourceProjectId = run.ProjectId, targetProject = target.Name, instances = sops.Count, stored, duplicates }));
         return BuiltInResult.Ok(metrics);
     }
 

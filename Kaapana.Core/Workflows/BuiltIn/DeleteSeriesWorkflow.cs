@@ -10,9 +10,9 @@ namespace Kaapana.Core.Workflows.BuiltIn;
 /// <c>builtin/delete-series</c>: deletes each item's series from the archive, files and index rows (through
 /// <see cref="IArchiveMaintenance.DeleteSeriesAsync"/>, the same path as the archive API). A series that other projects hold
 /// too is refused (deleting it would take it from them); a series already gone counts as done, so a retry is harmless.
-/// <para>Only an Admin may delete: a run that carries a user (<see cref="WorkflowRun.RequestedBy"/>, the signed-in caller of
-/// the API) is refused at launch, and again at execution, unless that user is an Admin account. A run without a user (made
-/// in-process, e.g. by a future auto-trigger) is not checked: whoever creates such runs must check first.</para>
+/// <para>Deleting needs Manage in every project holding the series (a site Admin, or a ProjectAdmin of each): a run that
+/// carries a user (<see cref="WorkflowRun.RequestedBy"/>, the signed-in caller of the API) is refused at launch, and again at
+/// execution with that user's roles then. A run without a user (made in-process) is not checked: its creator must check first.</para>
 /// </summary>
 public sealed class DeleteSeriesWorkflow(IDbContextFactory<KaapanaDbContext> dbFactory, IArchiveMaintenance maintenance, RunUsers users) : IBuiltInWorkflow
 {
@@ -24,16 +24,30 @@ public sealed class DeleteSeriesWorkflow(IDbContextFactory<KaapanaDbContext> dbF
         Outputs = [OutputKind.Metrics],
     };
 
+    /// <summary>In-process launches by name (no scope) are checked here; API launches in <see cref="ForbiddenAsync"/> (a 403).</summary>
     public async Task<IReadOnlyList<string>> ValidateAsync(BuiltInLaunch launch, CancellationToken ct) =>
-        await RefusalAsync(launch.RequestedBy, ct) is { } refusal ? [refusal] : [];
+        launch.Scope is null && launch.RequestedBy is { } user && await RefusalAsync(await users.ScopeAsync(user, ct), user, launch.SeriesUids ?? [], ct) is { } refusal
+            ? [refusal] : [];
 
-    private async Task<string?> RefusalAsync(string? user, CancellationToken ct) =>
-        user is null || await users.IsAdminAsync(user, ct) ? null : $"only an Admin may delete series; '{user}' is not an Admin account";
+    public async Task<string?> ForbiddenAsync(BuiltInLaunch launch, CancellationToken ct) =>
+        launch.Scope is { } scope ? await RefusalAsync(scope, launch.RequestedBy ?? scope.Actor, launch.SeriesUids ?? [], ct) : null;
+
+    private async Task<string?> RefusalAsync(Access.AccessScope scope, string user, IReadOnlyCollection<string> seriesUids, CancellationToken ct)
+    {
+        if (scope.IsSiteAdmin && !scope.ReadOnly) return null;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var projects = new HashSet<int>();
+        foreach (var chunk in seriesUids.Chunk(500))
+            projects.UnionWith(await db.ProjectSeries.AsNoTracking().Where(l => chunk.Contains(l.Series.SeriesInstanceUID)).Select(l => l.ProjectId).Distinct().ToListAsync(ct));
+        return projects.All(p => scope.Can(p, Access.ProjectPermission.Manage)) // none left: a retry after the delete
+            ? null
+            : $"'{user}' may not delete these series: that needs a site Admin or a ProjectAdmin of every project holding them";
+    }
 
     public async Task<BuiltInResult> ExecuteAsync(BuiltInContext context, CancellationToken ct)
     {
-        if (await RefusalAsync(context.RequestedBy, ct) is { } refusal) return BuiltInResult.Fail(refusal);
         var uids = context.Input.Select(i => i.Series).Distinct(StringComparer.Ordinal).ToList();
+        if (context.RequestedBy is { } user && await RefusalAsync(await users.ScopeAsync(user, ct), user, uids, ct) is { } refusal) return BuiltInResult.Fail(refusal);
         int deleted = 0, absent = 0;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         foreach (var uid in uids)

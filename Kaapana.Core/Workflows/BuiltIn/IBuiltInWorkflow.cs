@@ -18,12 +18,23 @@ public interface IBuiltInWorkflow
     /// <summary>Checks the launch beyond the manifest's parameter rules (e.g. a target project exists); every problem listed.</summary>
     Task<IReadOnlyList<string>> ValidateAsync(BuiltInLaunch launch, CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([]);
 
+    /// <summary>
+    /// Why the launching caller may not run this (beyond Run in the input's project, which the engine checks), or null. Only
+    /// asked when the launch carries a scope (<see cref="BuiltInLaunch.Scope"/>); a resource the caller cannot see must be
+    /// reported by <see cref="ValidateAsync"/> as nonexistent instead.
+    /// </summary>
+    Task<string?> ForbiddenAsync(BuiltInLaunch launch, CancellationToken ct) => Task.FromResult<string?>(null);
+
     /// <summary>Does the item's work. Throwing <see cref="OperationCanceledException"/> on the token is the way to stop.</summary>
     Task<BuiltInResult> ExecuteAsync(BuiltInContext context, CancellationToken ct);
 }
 
-/// <summary>A launch as the built-in sees it when checking it: checked parameters, the input's project, who launches (if known).</summary>
-public sealed record BuiltInLaunch(JsonObject Parameters, int ProjectId, string? RequestedBy);
+/// <summary>
+/// A launch as the built-in sees it when checking it: checked parameters, the input's project, who launches (if known), the
+/// caller's access (null for in-process launches, e.g. triggers) and the input's series.
+/// </summary>
+public sealed record BuiltInLaunch(JsonObject Parameters, int ProjectId, string? RequestedBy, Access.AccessScope? Scope = null,
+    IReadOnlyList<string>? SeriesUids = null);
 
 /// <summary>What a built-in gets for one item: the run, the item, its frozen input, the checked parameters, and its log.</summary>
 public sealed record BuiltInContext(

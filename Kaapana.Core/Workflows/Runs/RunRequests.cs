@@ -11,6 +11,10 @@ namespace Kaapana.Core.Workflows.Runs;
 /// Record the run, but as refused: its items end Failed with this reason instead of being queued (a trigger firing while
 /// the container engine is unreachable stays visible, and "retry failed" can start it later).
 /// </param>
+/// <param name="Scope">
+/// The launching caller's access: Run in the input's project (an invisible version or project is answered as a missing one)
+/// and what the built-in asks. Null for in-process launches (triggers, the engine) that run as <see cref="Access.AccessScope.System"/>.
+/// </param>
 public sealed record CreateRunRequest(
     int AlgorithmId,
     JsonObject? Parameters = null,
@@ -19,7 +23,8 @@ public sealed record CreateRunRequest(
     string? Project = null,
     string? RequestedBy = null,
     int? TriggerRuleId = null,
-    string? RefusedBecause = null);
+    string? RefusedBecause = null,
+    Access.AccessScope? Scope = null);
 
 public enum RunCommandOutcome
 {
@@ -28,6 +33,9 @@ public enum RunCommandOutcome
     Invalid,
     Conflict,
     EngineUnavailable,
+
+    /// <summary>The caller sees the run or its input but may not do this (HTTP 403).</summary>
+    Forbidden,
 }
 
 public sealed record RunCommandResult(RunCommandOutcome Outcome, long? RunId, IReadOnlyList<string> Errors)
@@ -36,4 +44,5 @@ public sealed record RunCommandResult(RunCommandOutcome Outcome, long? RunId, IR
     public static RunCommandResult NotFound(string what) => new(RunCommandOutcome.NotFound, null, [what]);
     public static RunCommandResult Invalid(params string[] errors) => new(RunCommandOutcome.Invalid, null, errors);
     public static RunCommandResult Conflict(string error) => new(RunCommandOutcome.Conflict, null, [error]);
+    public static RunCommandResult Forbidden(string error) => new(RunCommandOutcome.Forbidden, null, [error]);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kaapana.Core.Access;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Projects;
 using Kaapana.Core.Workflows.Engine;
@@ -55,7 +56,7 @@ public sealed class WorkflowRuns(
         {
             if (series.Count > 0) return RunCommandResult.Invalid("give a dataset version or a list of series, not both");
             var version = await db.DatasetVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Id == versionId, ct);
-            if (version is null) return RunCommandResult.Invalid($"no dataset version {versionId}");
+            if (version is null || request.Scope?.Can(version.ProjectId, ProjectPermission.Read) == false) return RunCommandResult.Invalid($"no dataset version {versionId}");
             projectId = version.ProjectId;
             input = await db.DatasetVersionItems.AsNoTracking().Where(i => i.DatasetVersionId == versionId)
                 .Select(i => new InputInstance(i.StudyInstanceUID, i.SeriesInstanceUID, i.SOPInstanceUID)).ToListAsync(ct);
@@ -64,7 +65,7 @@ public sealed class WorkflowRuns(
         {
             if (string.IsNullOrWhiteSpace(request.Project)) return RunCommandResult.Invalid("a series selection needs its project");
             var project = await catalog.FindProjectAsync(request.Project, ct);
-            if (project is null) return RunCommandResult.Invalid($"no project '{request.Project}'");
+            if (project is null || request.Scope?.Can(project.Id, ProjectPermission.Read) == false) return RunCommandResult.Invalid($"no project '{request.Project}'");
             projectId = project.Id;
             var inProject = await db.ProjectSeries.AsNoTracking()
                 .Where(l => l.ProjectId == projectId && series.Contains(l.Series.SeriesInstanceUID))
@@ -80,6 +81,9 @@ public sealed class WorkflowRuns(
         {
             return RunCommandResult.Invalid("give a dataset version (datasetVersionId) or a list of series (series + project)");
         }
+
+        if (request.Scope is { } scope && !scope.Can(projectId, ProjectPermission.Run))
+            return RunCommandResult.Forbidden("running algorithms in this project needs the Researcher role there");
 
         // Filter by what the manifest accepts; an instance deleted since the freeze makes the input incomplete.
         var facts = new Dictionary<string, (string SopClass, string? Modality)>(StringComparer.Ordinal);
@@ -103,8 +107,11 @@ public sealed class WorkflowRuns(
         if (algorithm.Kind == AlgorithmKind.BuiltIn)
         {
             if (builtIns.Find(algorithm.Name) is not { } builtIn) return RunCommandResult.Invalid($"this server has no built-in algorithm {algorithm.Name}");
-            var problems = await builtIn.ValidateAsync(new BuiltIn.BuiltInLaunch(parameters.Values!, projectId, request.RequestedBy), ct);
+            var launch = new BuiltIn.BuiltInLaunch(parameters.Values!, projectId, request.RequestedBy, request.Scope,
+                [.. accepted.Select(i => i.Series).Distinct(StringComparer.Ordinal)]);
+            var problems = await builtIn.ValidateAsync(launch, ct);
             if (problems.Count > 0) return new RunCommandResult(RunCommandOutcome.Invalid, null, problems);
+            if (await builtIn.ForbiddenAsync(launch, ct) is { } forbidden) return RunCommandResult.Forbidden(forbidden);
         }
 
         var groups = manifest.Input.Scope switch
@@ -164,11 +171,12 @@ public sealed class WorkflowRuns(
     public static string ResultsDatasetName(WorkflowRun run) => $"run-{run.Id} {run.AlgorithmName} {run.AlgorithmVersion}";
 
     /// <summary>Stops the run: queued items are cancelled and their jobs removed, running containers are killed.</summary>
-    public async Task<RunCommandResult> CancelAsync(long runId, CancellationToken ct = default)
+    public async Task<RunCommandResult> CancelAsync(long runId, CancellationToken ct = default, AccessScope? scope = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.WorkflowRuns.FirstOrDefaultAsync(r => r.Id == runId, ct);
         if (run is null) return RunCommandResult.NotFound($"no run {runId}");
+        if (Gate(run.ProjectId, runId, scope) is { } refused) return refused;
         if (IsTerminal(run.State) && !await db.RunItems.AnyAsync(i => i.RunId == runId && (i.State == WorkState.Queued || i.State == WorkState.Running), ct))
             return RunCommandResult.Conflict($"run {runId} has ended ({run.State})");
         run.CancelRequested = true;
@@ -196,11 +204,12 @@ public sealed class WorkflowRuns(
     }
 
     /// <summary>Queues the run's Failed, TimedOut and Cancelled items again (same run, next attempt).</summary>
-    public async Task<RunCommandResult> RetryFailedAsync(long runId, CancellationToken ct = default)
+    public async Task<RunCommandResult> RetryFailedAsync(long runId, CancellationToken ct = default, AccessScope? scope = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.WorkflowRuns.FirstOrDefaultAsync(r => r.Id == runId, ct);
         if (run is null) return RunCommandResult.NotFound($"no run {runId}");
+        if (Gate(run.ProjectId, runId, scope) is { } refused) return refused;
         var items = await db.RunItems.Where(i => i.RunId == runId && (i.State == WorkState.Failed || i.State == WorkState.TimedOut || i.State == WorkState.Cancelled)).ToListAsync(ct);
         if (items.Count == 0) return RunCommandResult.Conflict($"run {runId} has no failed, timed-out or cancelled items");
         run.CancelRequested = false;
@@ -220,11 +229,12 @@ public sealed class WorkflowRuns(
     }
 
     /// <summary>A new run with the same algorithm image, parameters and input items as <paramref name="runId"/>.</summary>
-    public async Task<RunCommandResult> RerunAsync(long runId, string? requestedBy = null, CancellationToken ct = default)
+    public async Task<RunCommandResult> RerunAsync(long runId, string? requestedBy = null, CancellationToken ct = default, AccessScope? scope = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var old = await db.WorkflowRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct);
         if (old is null) return RunCommandResult.NotFound($"no run {runId}");
+        if (Gate(old.ProjectId, runId, scope) is { } refused) return refused;
         var manifest = ManifestParser.Parse(old.ManifestJson).Manifest!;
         var items = await db.RunItems.AsNoTracking().Where(i => i.RunId == runId).OrderBy(i => i.Id).ToListAsync(ct);
         var run = new WorkflowRun
@@ -239,6 +249,15 @@ public sealed class WorkflowRuns(
             ScopeKey = i.ScopeKey, InputJson = i.InputJson, InstanceCount = i.InstanceCount, State = WorkState.Queued, Dispatch = 1,
         })], manifest, ct);
     }
+
+    /// <summary>
+    /// A command on a run needs Run in its project: a run the caller cannot read answers as a missing one, a readable one
+    /// without Run as Forbidden. No scope: an in-process command (the engine, tests of it).
+    /// </summary>
+    private static RunCommandResult? Gate(int projectId, long runId, AccessScope? scope) =>
+        scope?.Can(projectId, ProjectPermission.Read) == false ? RunCommandResult.NotFound($"no run {runId}")
+        : scope?.Can(projectId, ProjectPermission.Run) == false ? RunCommandResult.Forbidden("commands on this run need the Researcher role in its project")
+        : null;
 
     public static bool IsTerminal(WorkState state) => state is WorkState.Succeeded or WorkState.Failed or WorkState.Cancelled or WorkState.TimedOut;
 
@@ -264,11 +283,12 @@ public sealed class WorkflowRuns(
         return state;
     }
 
-    public async Task<(WorkflowRun Run, IReadOnlyList<RunItem> Items)?> GetAsync(long runId, CancellationToken ct = default)
+    /// <summary>The run and its items; null when it does not exist or <paramref name="scope"/> may not read its project.</summary>
+    public async Task<(WorkflowRun Run, IReadOnlyList<RunItem> Items)?> GetAsync(long runId, CancellationToken ct = default, AccessScope? scope = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.WorkflowRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct);
-        if (run is null) return null;
+        if (run is null || scope?.Can(run.ProjectId, ProjectPermission.Read) == false) return null;
         return (run, await db.RunItems.AsNoTracking().Where(i => i.RunId == runId).OrderBy(i => i.Id).ToListAsync(ct));
     }
 
@@ -281,9 +301,20 @@ public sealed class WorkflowRuns(
         return rows.GroupBy(r => r.RunId).ToDictionary(g => g.Key, g => g.ToDictionary(r => r.State, r => r.Count));
     }
 
-    public async Task<IReadOnlyList<WorkflowRun>> ListAsync(int limit = 100, CancellationToken ct = default)
+    /// <summary>The newest runs in <paramref name="projects"/> (<see cref="AccessScope.ProjectsWith"/> of Read; null = every project).</summary>
+    public async Task<IReadOnlyList<WorkflowRun>> ListAsync(int limit = 100, CancellationToken ct = default, int[]? projects = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.WorkflowRuns.AsNoTracking().OrderByDescending(r => r.Id).Take(Math.Clamp(limit, 1, 1000)).ToListAsync(ct);
+        var q = db.WorkflowRuns.AsNoTracking();
+        if (projects is not null) q = q.Where(r => projects.Contains(r.ProjectId));
+        return await q.OrderByDescending(r => r.Id).Take(Math.Clamp(limit, 1, 1000)).ToListAsync(ct);
+    }
+
+    /// <summary>The project of a run the scope may read (null: no such run, or invisible).</summary>
+    public async Task<int?> VisibleProjectAsync(long runId, AccessScope scope, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var project = await db.WorkflowRuns.AsNoTracking().Where(r => r.Id == runId).Select(r => (int?)r.ProjectId).FirstOrDefaultAsync(ct);
+        return project is { } p && scope.Can(p, ProjectPermission.Read) ? p : null;
     }
 }

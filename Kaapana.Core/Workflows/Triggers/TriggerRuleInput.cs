@@ -37,6 +37,9 @@ public enum TriggerCommandOutcome
     Done,
     NotFound,
     Invalid,
+
+    /// <summary>The caller sees the rule's project but may not run algorithms there (HTTP 403).</summary>
+    Forbidden,
 }
 
 public sealed record TriggerCommandResult(TriggerCommandOutcome Outcome, TriggerRuleView? Rule, IReadOnlyList<string> Errors)
@@ -44,4 +47,5 @@ public sealed record TriggerCommandResult(TriggerCommandOutcome Outcome, Trigger
     public static TriggerCommandResult Ok(TriggerRuleView rule) => new(TriggerCommandOutcome.Done, rule, []);
     public static TriggerCommandResult NotFound(int id) => new(TriggerCommandOutcome.NotFound, null, [$"no trigger rule {id}"]);
     public static TriggerCommandResult Invalid(IReadOnlyList<string> errors) => new(TriggerCommandOutcome.Invalid, null, errors);
+    public static TriggerCommandResult Forbidden() => new(TriggerCommandOutcome.Forbidden, null, ["trigger rules of this project need the Researcher role there"]);
 }

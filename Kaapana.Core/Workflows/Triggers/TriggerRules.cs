@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Kaapana.Core.Access;
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Workflows.Manifest;
 using Microsoft.EntityFrameworkCore;
@@ -18,10 +19,11 @@ public sealed class TriggerRules(IDbContextFactory<KaapanaDbContext> dbFactory, 
     private sealed record Checked(string Name, int ProjectId, string FiltersJson, int AlgorithmId, string ParametersJson, bool Enabled);
 
     /// <summary>Every problem of <paramref name="input"/> (empty when it can be saved); <paramref name="ruleId"/> is the rule being edited.</summary>
-    public async Task<IReadOnlyList<string>> ValidateAsync(TriggerRuleInput input, int? ruleId = null, CancellationToken ct = default) =>
-        (await CheckAsync(input, ruleId, ct)).Errors;
+    public async Task<IReadOnlyList<string>> ValidateAsync(TriggerRuleInput input, int? ruleId = null, CancellationToken ct = default, AccessScope? scope = null) =>
+        (await CheckAsync(input, ruleId, ct, scope)).Errors;
 
-    private async Task<(Checked? Rule, List<string> Errors)> CheckAsync(TriggerRuleInput input, int? ruleId, CancellationToken ct)
+    /// <param name="scope">The caller (null: in-process); a project it cannot read is reported as a missing one.</param>
+    private async Task<(Checked? Rule, List<string> Errors)> CheckAsync(TriggerRuleInput input, int? ruleId, CancellationToken ct, AccessScope? scope = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var errors = new List<string>();
@@ -33,7 +35,8 @@ public sealed class TriggerRules(IDbContextFactory<KaapanaDbContext> dbFactory, 
         int projectId = 0;
         var projectName = input.Project?.Trim() ?? "";
         if (projectName.Length == 0) errors.Add("project: required");
-        else if (await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Name == projectName, ct) is { } project) projectId = project.Id;
+        else if (await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Name == projectName, ct) is { } project
+                 && scope?.Can(project.Id, ProjectPermission.Read) != false) projectId = project.Id;
         else errors.Add($"project: no project '{projectName}'");
 
         var (filters, filterErrors) = TriggerFilters.Check(input.Filters);
@@ -55,10 +58,12 @@ public sealed class TriggerRules(IDbContextFactory<KaapanaDbContext> dbFactory, 
             : (new Checked(name, projectId, TriggerFilters.ToJson(filters), algorithm!.Id, (input.Parameters ?? []).ToJsonString(), input.Enabled), errors);
     }
 
-    public async Task<TriggerCommandResult> CreateAsync(TriggerRuleInput input, string? createdBy, CancellationToken ct = default)
+    /// <param name="scope">The caller: needs Run in the rule's project (null: in-process).</param>
+    public async Task<TriggerCommandResult> CreateAsync(TriggerRuleInput input, string? createdBy, CancellationToken ct = default, AccessScope? scope = null)
     {
-        var (rule, errors) = await CheckAsync(input, null, ct);
+        var (rule, errors) = await CheckAsync(input, null, ct, scope);
         if (rule is null) return TriggerCommandResult.Invalid(errors);
+        if (scope?.Can(rule.ProjectId, ProjectPermission.Run) == false) return TriggerCommandResult.Forbidden();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = DateTime.UtcNow;
         var row = new TriggerRule
@@ -86,13 +91,15 @@ public sealed class TriggerRules(IDbContextFactory<KaapanaDbContext> dbFactory, 
     /// Replaces the rule's settings; they apply to series completing from now on. Its firings stay: a series it already
     /// fired on does not fire again.
     /// </summary>
-    public async Task<TriggerCommandResult> UpdateAsync(int id, TriggerRuleInput input, CancellationToken ct = default)
+    public async Task<TriggerCommandResult> UpdateAsync(int id, TriggerRuleInput input, CancellationToken ct = default, AccessScope? scope = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var row = await db.TriggerRules.FirstOrDefaultAsync(r => r.Id == id, ct);
         if (row is null) return TriggerCommandResult.NotFound(id);
-        var (rule, errors) = await CheckAsync(input, id, ct);
+        if (Gate(row, scope) is { } refused) return refused;
+        var (rule, errors) = await CheckAsync(input, id, ct, scope);
         if (rule is null) return TriggerCommandResult.Invalid(errors);
+        if (scope?.Can(rule.ProjectId, ProjectPermission.Run) == false) return TriggerCommandResult.Forbidden();
         var now = DateTime.UtcNow;
         // The rule as now defined applies from now on: start-up catch-up must not fire new filters on older series.
         row.EnabledAt = rule.Enabled ? now : null;
@@ -102,11 +109,18 @@ public sealed class TriggerRules(IDbContextFactory<KaapanaDbContext> dbFactory, 
         return TriggerCommandResult.Ok((await GetAsync(id, ct))!);
     }
 
-    public async Task<TriggerCommandResult> SetEnabledAsync(int id, bool enabled, CancellationToken ct = default)
+    /// <summary>A rule of a project the caller cannot read answers as a missing one; without Run there, as Forbidden.</summary>
+    private static TriggerCommandResult? Gate(TriggerRule row, AccessScope? scope) =>
+        scope?.Can(row.ProjectId, ProjectPermission.Read) == false ? TriggerCommandResult.NotFound(row.Id)
+        : scope?.Can(row.ProjectId, ProjectPermission.Run) == false ? TriggerCommandResult.Forbidden()
+        : null;
+
+    public async Task<TriggerCommandResult> SetEnabledAsync(int id, bool enabled, CancellationToken ct = default, AccessScope? scope = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var row = await db.TriggerRules.FirstOrDefaultAsync(r => r.Id == id, ct);
         if (row is null) return TriggerCommandResult.NotFound(id);
+        if (Gate(row, scope) is { } refused) return refused;
         if (row.Enabled != enabled)
         {
             row.Enabled = enabled;
@@ -115,6 +129,18 @@ public sealed class TriggerRules(IDbContextFactory<KaapanaDbContext> dbFactory, 
             await db.SaveChangesAsync(ct);
         }
         return TriggerCommandResult.Ok((await GetAsync(id, ct))!);
+    }
+
+    /// <summary>As <see cref="DeleteAsync(int, CancellationToken)"/> for a caller: Run in the rule's project.</summary>
+    public async Task<TriggerCommandOutcome> DeleteAsync(int id, AccessScope scope, CancellationToken ct = default)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var row = await db.TriggerRules.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
+            if (row is null) return TriggerCommandOutcome.NotFound;
+            if (Gate(row, scope) is { } refused) return refused.Outcome;
+        }
+        return await DeleteAsync(id, ct) ? TriggerCommandOutcome.Done : TriggerCommandOutcome.NotFound;
     }
 
     /// <summary>Deletes the rule and its firing records; the runs it created stay (their TriggerRuleId then names no rule).</summary>
@@ -126,14 +152,17 @@ public sealed class TriggerRules(IDbContextFactory<KaapanaDbContext> dbFactory, 
         return deleted;
     }
 
-    public async Task<TriggerRuleView?> GetAsync(int id, CancellationToken ct = default) => (await ListAsync(id, ct)).FirstOrDefault();
+    /// <summary>The rule; null when it does not exist or its project is not in <paramref name="projects"/> (null = every project).</summary>
+    public async Task<TriggerRuleView?> GetAsync(int id, CancellationToken ct = default, int[]? projects = null) => (await ListAsync(id, projects, ct)).FirstOrDefault();
 
-    public Task<IReadOnlyList<TriggerRuleView>> ListAsync(CancellationToken ct = default) => ListAsync(null, ct);
+    /// <summary>The rules of <paramref name="projects"/> (<see cref="AccessScope.ProjectsWith"/> of Read; null = every project).</summary>
+    public Task<IReadOnlyList<TriggerRuleView>> ListAsync(CancellationToken ct = default, int[]? projects = null) => ListAsync(null, projects, ct);
 
-    private async Task<IReadOnlyList<TriggerRuleView>> ListAsync(int? only, CancellationToken ct)
+    private async Task<IReadOnlyList<TriggerRuleView>> ListAsync(int? only, int[]? scope, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rules = await db.TriggerRules.AsNoTracking().Where(r => only == null || r.Id == only).OrderBy(r => r.Name).ToListAsync(ct);
+        var rules = await db.TriggerRules.AsNoTracking().Where(r => only == null || r.Id == only).Where(r => scope == null || scope.Contains(r.ProjectId))
+            .OrderBy(r => r.Name).ToListAsync(ct);
         if (rules.Count == 0) return [];
         var ids = rules.Select(r => r.Id).ToList();
         var projects = await db.Projects.AsNoTracking().ToDictionaryAsync(p => p.Id, p => p.Name, ct);

@@ -153,12 +153,13 @@ public class SendZipDeleteBuiltInTests
         await host.SeedUserAsync("boss", "Admin");
         await host.SeedUserAsync("rita", "Researcher");
 
-        // Only an Admin may delete: a researcher, or a name that is no account, is refused at launch.
+        // Only a site Admin or a ProjectAdmin of every project holding the series may delete: a researcher without that role, or a
+        // name that is no account, is refused at launch.
         foreach (var who in new[] { "rita", "nobody" })
         {
             var refusedLaunch = await host.LaunchAsync("builtin/delete-series", version, requestedBy: who);
             Assert.Equal(RunCommandOutcome.Invalid, refusedLaunch.Outcome);
-            Assert.Contains($"only an Admin may delete series; '{who}' is not an Admin account", refusedLaunch.Errors[0]);
+            Assert.Contains($"'{who}' may not delete these series", refusedLaunch.Errors[0]);
         }
         Assert.All(doomedFiles, f => Assert.True(File.Exists(f)));
 

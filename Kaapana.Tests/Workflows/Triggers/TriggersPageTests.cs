@@ -39,6 +39,7 @@ public sealed class TriggersPageTests : IAsyncLifetime
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         ctx.Services.AddMudServices();
         ctx.Services.AddSingleton(_host.Rules);
+        ctx.Services.AddSingleton<Kaapana.Core.Access.ICurrentCaller>(new Kaapana.Tests.Access.FixedCaller());
         ctx.Services.AddSingleton(_host.Services.GetRequiredService<IProjectCatalog>());
         ctx.Services.AddSingleton(_host.Services.GetRequiredService<AlgorithmRegistry>());
         ctx.Services.AddCaller(_host.Services);

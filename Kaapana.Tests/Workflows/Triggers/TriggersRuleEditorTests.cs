@@ -37,6 +37,7 @@ public sealed class TriggersRuleEditorTests : IAsyncLifetime
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         ctx.Services.AddMudServices();
         ctx.Services.AddSingleton(_host.Rules);
+        ctx.Services.AddSingleton<Kaapana.Core.Access.ICurrentCaller>(new Kaapana.Tests.Access.FixedCaller());
         ctx.SetRendererInfo(new RendererInfo("Server", true));
         return ctx;
     }
