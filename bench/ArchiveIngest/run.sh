@@ -123,15 +123,24 @@ nfiles() { find "$1/" -type f -name "$2" | wc -l; }
 # A fresh process and data folder per timed run (the data folder is fixed at startup): started, warmed up with the
 # warm-up set (1,000 other instances: tier-1 JIT, SQLite and pools), 2 s of rest, then timed.
 start_ours() { # run-name durability [bindir]
-    local dir="$recv/ours.$1" bin="${3:-$bindir}"
-    mkdir -p "$dir"
-    ours_port=$(freeport); local http; http=$(freeport)
-    (cd "$bin" && exec env Kaapana__DataDir="$dir" Kaapana__Dicom__Port="$ours_port" Kaapana__Dicom__BindAddress=127.0.0.1 \
-        Kaapana__Dicom__AETitle=KAAPANA Kaapana__Archive__Durability="$2" ASPNETCORE_ENVIRONMENT=Production \
-        dotnet "$bin/Kaapana.Server.dll" --urls "http://127.0.0.1:$http" >"$out/ours-$1.log" 2>&1) &
-    ours_pid=$!; pids+=("$ours_pid")
-    wait_echo 127.0.0.1 "$ours_port" KAAPANA 600
-    ours_dir="$dir"
+    local dir="$recv/ours.$1" bin="${3:-$bindir}" http try
+    # A free port may be taken by someone else before the server binds it (other work on the machine): then start again.
+    for try in 1 2 3; do
+        rm -rf "$dir"; mkdir -p "$dir"
+        ours_port=$(freeport); http=$(freeport)
+        (cd "$bin" && exec env Kaapana__DataDir="$dir" Kaapana__Dicom__Port="$ours_port" Kaapana__Dicom__BindAddress=127.0.0.1 \
+            Kaapana__Dicom__AETitle=KAAPANA Kaapana__Archive__Durability="$2" ASPNETCORE_ENVIRONMENT=Production \
+            dotnet "$bin/Kaapana.Server.dll" --urls "http://127.0.0.1:$http" >"$out/ours-$1.log" 2>&1) &
+        ours_pid=$!; pids+=("$ours_pid")
+        for _ in $(seq 1 600); do
+            echoscu -to 2 -aec KAAPANA 127.0.0.1 "$ours_port" 2>/dev/null && { ours_dir="$dir"; return 0; }
+            kill -0 "$ours_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$ours_pid" 2>/dev/null; wait "$ours_pid" 2>/dev/null || true
+        echo "server did not start (attempt $try, see $out/ours-$1.log)" >&2
+    done
+    return 1
 }
 stop_ours() { kill "$ours_pid"; wait "$ours_pid" 2>/dev/null || true; }
 # Instances in our index: rows of the instance table (found by name), read after the server stopped.
