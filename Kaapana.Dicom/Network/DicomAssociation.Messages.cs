@@ -92,16 +92,20 @@ public sealed partial class DicomAssociation
             if (message.HasDataSet) _rxData = new DiscardSink(pc.Id);
             return;
         }
+        // A C-STORE's data set is handed to its handler on the read loop's thread (see PipeSink): no thread hop per PDV, and the
+        // handler's work after the last fragment (ingest, response) runs right there, as DCMTK's storescp does on its one thread.
+        // Other services keep their own thread, so the read loop stays free to see a C-CANCEL while they answer.
+        bool inline = field == DimseCommandField.CStoreRequest;
         PipeSink? dataSink = null;
         if (message.HasDataSet)
         {
-            dataSink = new PipeSink(pc.Id);
+            dataSink = new PipeSink(pc.Id, inline);
             _rxData = dataSink;
         }
-        StartOperation(pc, message, dataSink);
+        StartOperation(pc, message, dataSink, inline);
     }
 
-    private void StartOperation(DicomPresentationContext pc, DimseMessage request, PipeSink? sink)
+    private void StartOperation(DicomPresentationContext pc, DimseMessage request, PipeSink? sink, bool inline)
     {
         var key = Interlocked.Increment(ref _nextOperationKey);
         var op = new IncomingOperation(request.MessageId, CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token));
@@ -109,7 +113,7 @@ public sealed partial class DicomAssociation
             () => sink is null ? Task.CompletedTask : sink.ReceivedAsync());
         Interlocked.Increment(ref _operationCount);
         _operations[key] = op;
-        op.Task = Task.Run(async () =>
+        async Task RunAsync()
         {
             try
             {
@@ -122,7 +126,9 @@ public sealed partial class DicomAssociation
                 op.Cancellation.Dispose();
                 Touch();
             }
-        });
+        }
+        // Inline: started here, it runs until it waits for the first data set bytes (not yet read), then returns to the loop.
+        op.Task = inline ? RunAsync() : Task.Run(RunAsync);
     }
 
     /// <summary>Where the data set fragments of the message being received go.</summary>
@@ -145,17 +151,19 @@ public sealed partial class DicomAssociation
     /// <summary>
     /// A request's data set, streamed to its service through a pipe. The read loop waits while more than 1 MiB is unread (so a
     /// slow handler slows the peer down through TCP instead of filling memory); once the service stops reading, the rest is
-    /// discarded.
+    /// discarded. With <c>runReaderInline</c> a service waiting for data is resumed on the read loop's thread, inside the
+    /// write that brought the data (it hands the thread back at its next wait); otherwise on the thread pool.
     /// </summary>
     private sealed class PipeSink : IDataSink
     {
-        private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024,
-            minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
+        private readonly Pipe _pipe;
         private readonly TaskCompletionSource _received = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private bool _readerGone;
 
-        public PipeSink(byte pcId)
+        public PipeSink(byte pcId, bool runReaderInline)
         {
+            _pipe = new(new PipeOptions(readerScheduler: runReaderInline ? PipeScheduler.Inline : PipeScheduler.ThreadPool,
+                pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
             PresentationContextId = pcId;
             ReaderStream = new PipeReaderStream(_pipe.Reader);
         }
@@ -186,8 +194,9 @@ public sealed partial class DicomAssociation
 
         public void Complete()
         {
-            _pipe.Writer.Complete();
+            // Received first: an inline reader runs its response right inside Writer.Complete and must find it set.
             _received.TrySetResult();
+            _pipe.Writer.Complete();
         }
 
         public void Fail(Exception ex)

@@ -5,7 +5,8 @@ namespace Kaapana.Dicom.Network;
 /// <summary>
 /// Receives C-STORE requests. Resolved once per association from the server's <see cref="IServiceProvider"/> (in a scope
 /// when an <c>IServiceScopeFactory</c> is registered), so any constructor and lifetime work. Storage SOP classes are offered
-/// in negotiation only when one is registered.
+/// in negotiation only when one is registered. <c>StoreAsync</c> runs on the association's read loop (it is resumed there as
+/// data set bytes arrive): await, never block synchronously, or the association stalls.
 /// </summary>
 public interface IStoreHandler
 {

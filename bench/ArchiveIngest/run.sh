@@ -7,7 +7,8 @@
 #   bench/ArchiveIngest/run.sh --reps 3 --no-orthanc --no-powerloss --no-concurrent
 #
 # Env: ARCHIVE_DATA (the 1,000 files; default bench/out/StoreScp/ct512, shared with bench/StoreScp and made by
-# bench/DicomParse/generate.py if missing), ARCHIVE_REF (build the server as committed at a git revision), ARCHIVE_COUNT (default 1000), ARCHIVE_CONCURRENT (processes, default 4).
+# bench/DicomParse/generate.py if missing), ARCHIVE_REF (build the server as committed at a git revision), ARCHIVE_BASE (a second
+# revision run in every repetition as "before"), ARCHIVE_COUNT (default 1000), ARCHIVE_CONCURRENT (processes, default 4).
 # Needs root for Orthanc's network namespace (skipped otherwise). Results: bench/out/ArchiveIngest/results.txt.
 set -euo pipefail
 
@@ -71,18 +72,25 @@ for i in $(seq 0 $((nconc - 1))); do mkdir -p "$split/$i"; done
 find "$data" -maxdepth 1 -name '*.dcm' | sort | awk -v n="$nconc" -v s="$split" '{print "ln " $0 " " s "/" (NR - 1) % n "/"}' | sh
 
 # ARCHIVE_REF=REV: build the server as committed at REV (a git archive snapshot) instead of the work tree.
-src="$repo" build="$out/build"
-if [ -n "${ARCHIVE_REF:-}" ]; then
-    rev="$(git -C "$repo" rev-parse --short "$ARCHIVE_REF^{commit}")"
-    src="$out/src-$rev" build="$out/build-$rev"
-    if [ ! -f "$src/Kaapana.Server/Kaapana.Server.csproj" ]; then
-        mkdir -p "$src"
-        git -C "$repo" archive "$rev" Directory.Build.props Kaapana.Dicom Kaapana.Core Kaapana.Web Kaapana.Server | tar -x -C "$src"
+# ARCHIVE_BASE=REV: also build REV and run it in every repetition next to the server under test ("before" in the results),
+# so before and after are measured in the same run, alternating, under the same load.
+build_server() { # REV or "" (work tree); sets built_bindir
+    local src="$repo" build="$out/build" rev
+    if [ -n "$1" ]; then
+        rev="$(git -C "$repo" rev-parse --short "$1^{commit}")"
+        src="$out/src-$rev" build="$out/build-$rev"
+        if [ ! -f "$src/Kaapana.Server/Kaapana.Server.csproj" ]; then
+            mkdir -p "$src"
+            git -C "$repo" archive "$rev" Directory.Build.props Kaapana.Dicom Kaapana.Core Kaapana.Web Kaapana.Server | tar -x -C "$src"
+        fi
     fi
-fi
-echo "server: $src" >&2
-dotnet build "$src/Kaapana.Server/Kaapana.Server.csproj" -c Release --artifacts-path "$build" -nologo -v q -clp:ErrorsOnly >&2
-bindir="$build/bin/Kaapana.Server/release"
+    echo "server: $src" >&2
+    dotnet build "$src/Kaapana.Server/Kaapana.Server.csproj" -c Release --artifacts-path "$build" -nologo -v q -clp:ErrorsOnly >&2
+    built_bindir="$build/bin/Kaapana.Server/release"
+}
+build_server "${ARCHIVE_REF:-}"; bindir="$built_bindir"
+base_bindir=""
+if [ -n "${ARCHIVE_BASE:-}" ]; then build_server "$ARCHIVE_BASE"; base_bindir="$built_bindir"; fi
 dll="$bindir/Kaapana.Server.dll"
 
 recv="$out/recv"
@@ -114,16 +122,25 @@ nfiles() { find "$1/" -type f -name "$2" | wc -l; }
 # ---------------------------------------------------------------- our server
 # A fresh process and data folder per timed run (the data folder is fixed at startup): started, warmed up with the
 # warm-up set (1,000 other instances: tier-1 JIT, SQLite and pools), 2 s of rest, then timed.
-start_ours() { # run-name durability
-    local dir="$recv/ours.$1"
-    mkdir -p "$dir"
-    ours_port=$(freeport); local http; http=$(freeport)
-    (cd "$bindir" && exec env Kaapana__DataDir="$dir" Kaapana__Dicom__Port="$ours_port" Kaapana__Dicom__BindAddress=127.0.0.1 \
-        Kaapana__Dicom__AETitle=KAAPANA Kaapana__Archive__Durability="$2" ASPNETCORE_ENVIRONMENT=Production \
-        dotnet "$dll" --urls "http://127.0.0.1:$http" >"$out/ours-$1.log" 2>&1) &
-    ours_pid=$!; pids+=("$ours_pid")
-    wait_echo 127.0.0.1 "$ours_port" KAAPANA 600
-    ours_dir="$dir"
+start_ours() { # run-name durability [bindir]
+    local dir="$recv/ours.$1" bin="${3:-$bindir}" http try
+    # A free port may be taken by someone else before the server binds it (other work on the machine): then start again.
+    for try in 1 2 3; do
+        rm -rf "$dir"; mkdir -p "$dir"
+        ours_port=$(freeport); http=$(freeport)
+        (cd "$bin" && exec env Kaapana__DataDir="$dir" Kaapana__Dicom__Port="$ours_port" Kaapana__Dicom__BindAddress=127.0.0.1 \
+            Kaapana__Dicom__AETitle=KAAPANA Kaapana__Archive__Durability="$2" ASPNETCORE_ENVIRONMENT=Production \
+            dotnet "$bin/Kaapana.Server.dll" --urls "http://127.0.0.1:$http" >"$out/ours-$1.log" 2>&1) &
+        ours_pid=$!; pids+=("$ours_pid")
+        for _ in $(seq 1 600); do
+            echoscu -to 2 -aec KAAPANA 127.0.0.1 "$ours_port" 2>/dev/null && { ours_dir="$dir"; return 0; }
+            kill -0 "$ours_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$ours_pid" 2>/dev/null; wait "$ours_pid" 2>/dev/null || true
+        echo "server did not start (attempt $try, see $out/ours-$1.log)" >&2
+    done
+    return 1
 }
 stop_ours() { kill "$ours_pid"; wait "$ours_pid" 2>/dev/null || true; }
 # Instances in our index: rows of the instance table (found by name), read after the server stopped.
@@ -138,10 +155,11 @@ EOF
 }
 hwm() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; } # MB
 
-run_ours() { # rep durability concurrent(0/1)
+run_ours() { # rep durability concurrent(0/1) [bindir of the "before" build]
     local name="ours.$2.$1" label t0 t1 c0 c1 n h0 h1 total
     ((${3:-0})) && name="ours.$2.conc$1"
-    start_ours "$name" "$2"
+    [ -n "${4:-}" ] && name="before.$2.$1"
+    start_ours "$name" "$2" "${4:-}"
     storescu_to 127.0.0.1 "$ours_port" KAAPANA "$warmset"
     h0=$(hwm "$ours_pid"); sleep 2; sync
     c0=$(ticks "$ours_pid"); t0=$(now)
@@ -150,6 +168,7 @@ run_ours() { # rep durability concurrent(0/1)
     stop_ours
     total=$(ours_count); n=$((total - count)) # the warm-up's 1,000 are in the index too
     label="ours, Kaapana.Server, $2"; ((${3:-0})) && label="$nconc x storescu -> ours, $2"
+    [ -n "${4:-}" ] && label="before ($ARCHIVE_BASE), Kaapana.Server, $2"
     record "$label" "$1" "$(echo "$t1 - $t0" | bc)" "$n" $((c1 - c0)) "  peak RSS ${h1} MB (after warm-up ${h0} MB)"
 }
 
@@ -197,12 +216,13 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB; load ave
 dcmtk_port=$(freeport)
 start_storescp storescp "$dcmtk_port"
 ((orthanc)) && setup_netns kai 198
-targets=(ours storescp); ((powerloss)) && targets+=(ours-pls); ((orthanc)) && targets+=(orthanc)
+targets=(ours storescp); [ -n "$base_bindir" ] && targets+=(before); ((powerloss)) && targets+=(ours-pls); ((orthanc)) && targets+=(orthanc)
 for rep in $(seq 1 "$reps"); do
     k=$(( (rep - 1) % ${#targets[@]} ))
     for t in "${targets[@]:k}" "${targets[@]:0:k}"; do
         case "$t" in
             ours) run_ours "$rep" ProcessCrashSafe ;;
+            before) run_ours "$rep" ProcessCrashSafe 0 "$base_bindir" ;;
             ours-pls) run_ours "$rep" PowerLossSafe ;;
             storescp) run_storescp "$rep" ;;
             orthanc) run_orthanc "$rep" ;;

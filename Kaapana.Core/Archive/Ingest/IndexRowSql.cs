@@ -27,12 +27,20 @@ internal sealed record IndexRowSql
     public required string LinkProject { get; init; }
     public required string LinkDataset { get; init; }
 
+    /// <summary>Run once on the writer's connection: its commits no longer copy the log into the database themselves (null: no such log).</summary>
+    public string? DisableAutoCheckpoint { get; init; }
+
+    /// <summary>Copies committed log pages into the database without waiting for readers or the writer (run off the commit path).</summary>
+    public string? Checkpoint { get; init; }
+
     /// <summary>
     /// SQLite (3.35+ for RETURNING, 3.24+ for ON CONFLICT). Nothing here but RETURNING and ON CONFLICT DO NOTHING goes
     /// beyond plain SQL, and PostgreSQL has both; booleans are bound as parameters, never written as literals.
     /// </summary>
     public static IndexRowSql Sqlite { get; } = new()
     {
+        DisableAutoCheckpoint = "PRAGMA wal_autocheckpoint=0",
+        Checkpoint = "PRAGMA wal_checkpoint(PASSIVE)",
         FindInstance = """SELECT "Id", "SeriesId", "StoragePath", "ContentHash", "FileSize" FROM "Instances" WHERE "SOPInstanceUID" = @uid""",
         FindSeriesByUid = """
             SELECT s."Id", s."SeriesInstanceUID", s."StudyId", st."PatientId", st."ModalitiesInStudy"

@@ -23,6 +23,7 @@ internal sealed class IndexRowStore : IDisposable
 
     private IndexRowStore(KaapanaDbContext db, IndexRowSql sql)
     {
+        Sql = sql;
         _db = db;
         _connection = db.Database.GetDbConnection();
         _findInstance = Command(sql.FindInstance, "@uid");
@@ -46,6 +47,17 @@ internal sealed class IndexRowStore : IDisposable
         _setModalities = Command(sql.SetModalities, "@modalities", "@id");
         _linkProject = Command(sql.LinkProject, "@projectId", "@seriesId", "@now");
         _linkDataset = Command(sql.LinkDataset, "@datasetId", "@seriesId", "@now");
+    }
+
+    public IndexRowSql Sql { get; }
+
+    /// <summary>Runs one statement without parameters outside any transaction (pragmas, checkpoints).</summary>
+    public void Execute(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader(); // a pragma may answer with a row; read and drop it
+        while (reader.Read()) { }
     }
 
     /// <summary>Opens the connection; throws <see cref="NotSupportedException"/> for a provider without an <see cref="IndexRowSql"/>.</summary>

@@ -90,6 +90,14 @@ public sealed class IndexWriter : BackgroundService
     // The writer's own connection, opened at the first batch and replaced after a failed one.
     private IndexRowStore? _store;
 
+    // Checkpoints run on their own connection on the thread pool, not inside a commit: SQLite's automatic checkpoint would
+    // make every ~100th ingester wait for the copy of the log into the database and its two fsyncs (milliseconds, more on
+    // a busy disk). Durability is the log's either way; the checkpoint only moves committed pages.
+    private const int CheckpointEveryRows = 100; // ~1,000 log pages at ~10 pages per instance: SQLite's own default interval
+    private int _rowsSinceCheckpoint;
+    private int _checkpointing; // 1 while a checkpoint is queued or running
+    private IndexRowStore? _checkpointStore;
+
     public IndexWriter(IDbContextFactory<KaapanaDbContext> dbFactory, IArchiveStorage storage, SeriesStabilityMonitor stability,
         IOptions<KaapanaOptions> options, ILogger<IndexWriter> logger)
     {
@@ -170,8 +178,11 @@ public sealed class IndexWriter : BackgroundService
         _closed = true;
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         while (Interlocked.CompareExchange(ref _committing, 1, 0) != 0) Thread.Sleep(1); // a commit still running finishes first
+        while (Interlocked.CompareExchange(ref _checkpointing, 1, 0) != 0) Thread.Sleep(1); // and a checkpoint
         _store?.Dispose();
         _store = null;
+        _checkpointStore?.Dispose();
+        _checkpointStore = null;
         base.Dispose();
     }
 
@@ -209,9 +220,54 @@ public sealed class IndexWriter : BackgroundService
         }
     }
 
+    private IndexRowStore OpenWriterStore()
+    {
+        var store = IndexRowStore.Open(_dbFactory);
+        try
+        {
+            if (store.Sql.DisableAutoCheckpoint is { } sql) store.Execute(sql);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+        return store;
+    }
+
+    /// <summary>Queues a checkpoint every <see cref="CheckpointEveryRows"/> committed rows, unless one is still running.</summary>
+    private void MaybeCheckpoint(int rows)
+    {
+        if ((_rowsSinceCheckpoint += rows) < CheckpointEveryRows || _store?.Sql.Checkpoint is null) return;
+        if (Interlocked.CompareExchange(ref _checkpointing, 1, 0) != 0) return;
+        _rowsSinceCheckpoint = 0;
+        ThreadPool.UnsafeQueueUserWorkItem(static w => w.Checkpoint(), this, preferLocal: false);
+    }
+
+    private void Checkpoint()
+    {
+        try
+        {
+            if (_closed) return;
+            var store = _checkpointStore ??= IndexRowStore.Open(_dbFactory);
+            store.Execute(store.Sql.Checkpoint!);
+        }
+        catch (Exception ex)
+        {
+            // Not fatal: the log keeps the commits, and the next checkpoint (or closing the database) copies them.
+            _logger.LogWarning(ex, "Index checkpoint failed");
+            _checkpointStore?.Dispose();
+            _checkpointStore = null;
+        }
+        finally
+        {
+            Volatile.Write(ref _checkpointing, 0);
+        }
+    }
+
     private void Commit(IReadOnlyList<IndexWriteRequest> batch)
     {
-        var store = _store ??= IndexRowStore.Open(_dbFactory);
+        var store = _store ??= OpenWriterStore();
         var now = DateTime.UtcNow;
         var outcomes = new IndexWriteOutcome[batch.Count];
         var w = new BatchState(store, _knownProjectLinks, now);
@@ -261,6 +317,7 @@ public sealed class IndexWriter : BackgroundService
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _instancesWritten, outcomes.Count(o => o.Status == IndexWriteStatus.Inserted));
 
+        MaybeCheckpoint(batch.Count);
         for (int i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(outcomes[i]);
         foreach (var (id, uid) in w.ReceivedSeries) _stability.Touch(id, uid, now);
         foreach (var key in oldFiles)

@@ -101,27 +101,31 @@ public sealed class IngestService : IIngestService, IDisposable
             // 1. Stream to the staging file while hashing.
             string contentHash;
             long size;
+            StagedHead head;
             try
             {
-                (contentHash, size) = await CopyAsync(input, staged.Content, context.DatasetEncoding, ct).ConfigureAwait(false);
+                (contentHash, size, head) = await CopyAsync(input, staged.Content, context.DatasetEncoding, ct).ConfigureAwait(false);
             }
             catch (IOException ex)
             {
                 return Failure(null, ex);
             }
 
-            // 2. Parse and validate.
+            // 2. Parse and validate: from the first bytes still in memory (the header of a typical instance lies there), the
+            //    file opened only when the header runs beyond them; large values after it are skipped by position.
             DicomFile file;
-            string? stagedPath;
             try
             {
-                using var read = staged.OpenRead();
-                stagedPath = (read as FileStream)?.Name;
-                file = DicomReader.ReadFile(read, ParseOptions, stagedPath);
+                using var read = new StagedHeadStream(head, size, staged.OpenRead);
+                file = DicomReader.ReadFile(read, ParseOptions, (staged.Content as FileStream)?.Name);
             }
             catch (DicomFormatException ex)
             {
                 return Rejected(null, $"not a readable DICOM instance: {ex.Message}");
+            }
+            finally
+            {
+                head.Dispose();
             }
             var (record, error) = IndexAttributes.Extract(file);
             if (record is null) return Rejected(null, error!);
@@ -211,41 +215,57 @@ public sealed class IngestService : IIngestService, IDisposable
         }
     }
 
-    private static async Task<(string Hash, long Size)> CopyAsync(Stream input, Stream output, DatasetEncoding? encoding, CancellationToken ct)
+    /// <summary>
+    /// Copies the input to the staging file while hashing it. The first chunk (with the Part 10 header written in front of
+    /// a network data set) is kept and returned, so the header can be parsed without reading the file back.
+    /// </summary>
+    private static async Task<(string Hash, long Size, StagedHead Head)> CopyAsync(Stream input, Stream output, DatasetEncoding? encoding, CancellationToken ct)
     {
-        long size = 0;
-        if (encoding is not null)
-        {
-            var header = DicomFileMeta.EncodeHeader(DicomFileMeta.Create(encoding.SopClassUid, encoding.SopInstanceUid, encoding.TransferSyntax, encoding.SourceAETitle));
-            output.Write(header);
-            size += header.Length;
-        }
+        var header = encoding is null ? [] : DicomFileMeta.EncodeHeader(DicomFileMeta.Create(encoding.SopClassUid, encoding.SopInstanceUid, encoding.TransferSyntax, encoding.SourceAETitle));
         using var hasher = new ContentHasher();
-        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        var first = ArrayPool<byte>.Shared.Rent(header.Length + CopyBufferSize);
+        byte[]? buffer = null;
         try
         {
-            // Fill the buffer before hashing and writing it: a network data set arrives in PDV-sized reads (often 16 KB); whole
-            // buffers mean a few large writes and hash updates per instance. The writes are synchronous: a 128 KB write into
+            // Fill a whole buffer before hashing and writing it: a network data set arrives in PDV-sized reads (often 16 KB);
+            // whole buffers mean a few large writes and hash updates per instance. The writes are synchronous: a 128 KB write into
             // the page cache takes tens of microseconds, less than the thread-pool hop an asynchronous file write costs on Unix.
-            while (true)
+            // The meta header goes out with the first chunk (one write); it is not hashed (ContentHasher: the data set only).
+            header.CopyTo(first, 0);
+            int filled = await FillAsync(input, first.AsMemory(header.Length, CopyBufferSize), ct).ConfigureAwait(false);
+            hasher.Append(first.AsSpan(header.Length, filled));
+            output.Write(first, 0, header.Length + filled);
+            long size = header.Length + filled;
+            var head = new StagedHead(first, header.Length + filled);
+            if (filled == CopyBufferSize)
             {
-                int filled = 0, n;
-                while (filled < CopyBufferSize
-                       && (n = await input.ReadAsync(buffer.AsMemory(filled, CopyBufferSize - filled), ct).ConfigureAwait(false)) > 0)
-                    filled += n;
-                if (filled == 0) break;
-                hasher.Append(buffer.AsSpan(0, filled));
-                output.Write(buffer, 0, filled);
-                size += filled;
-                if (filled < CopyBufferSize) break; // end of input
+                buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+                while ((filled = await FillAsync(input, buffer.AsMemory(0, CopyBufferSize), ct).ConfigureAwait(false)) > 0)
+                {
+                    hasher.Append(buffer.AsSpan(0, filled));
+                    output.Write(buffer, 0, filled);
+                    size += filled;
+                    if (filled < CopyBufferSize) break; // end of input
+                }
             }
             output.Flush();
+            first = null; // owned by head from here on
+            return (hasher.Finish(), size, head);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+            if (first is not null) ArrayPool<byte>.Shared.Return(first);
         }
-        return (hasher.Finish(), size);
+    }
+
+    /// <summary>Reads until <paramref name="buffer"/> is full or the input ends; the count read.</summary>
+    private static async ValueTask<int> FillAsync(Stream input, Memory<byte> buffer, CancellationToken ct)
+    {
+        int filled = 0, n;
+        while (filled < buffer.Length && (n = await input.ReadAsync(buffer[filled..], ct).ConfigureAwait(false)) > 0)
+            filled += n;
+        return filled;
     }
 
     private void TryDelete(string key)

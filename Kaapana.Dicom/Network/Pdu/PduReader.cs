@@ -23,8 +23,8 @@ internal sealed class RawPdu(DicomPduType type, byte[] buffer, int length) : IDi
 
 /// <summary>
 /// Reads PDUs from a stream with bounded memory: the type is checked before anything else, the length against a hard limit, and
-/// the body buffer grows only as bytes actually arrive (a peer that announces 16 MiB and sends 10 bytes costs 64 KiB, and a
-/// 4 GB length is refused before any allocation).
+/// the body buffer grows to the announced length only once the first 64 KiB actually arrived (a peer that announces 16 MiB and
+/// sends 10 bytes costs 64 KiB, and a 4 GB length is refused before any allocation).
 /// </summary>
 internal sealed class PduReader(Stream stream, uint maxPduLength)
 {
@@ -74,7 +74,9 @@ internal sealed class PduReader(Stream stream, uint maxPduLength)
             {
                 if (filled == buffer!.Length)
                 {
-                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)total, (long)buffer.Length * 2));
+                    // The peer has sent a first full chunk: take the whole body at once (one copy of that chunk) rather than
+                    // doubling, which copied 192 KB more per 256 KB PDU (storescu fills our 256 KB maximum).
+                    var bigger = ArrayPool<byte>.Shared.Rent(total);
                     buffer.AsSpan(0, filled).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = bigger;
