@@ -21,14 +21,19 @@ public sealed class StudyOpenAudit(IAuditTrail audit, TimeProvider? time = null)
     {
         var now = _time.GetUtcNow();
         var key = (scope.Actor, studyInstanceUid);
-        bool record = false;
-        _last.AddOrUpdate(key, _ => { record = true; return now; }, (_, last) =>
+        // Compare-and-swap, so of concurrent first reads (a viewer fetches series metadata in parallel) exactly one records.
+        while (true)
         {
-            if (now - last < Window) return last;
-            record = true;
-            return now;
-        });
-        if (!record) return;
+            if (_last.TryGetValue(key, out var last))
+            {
+                if (now - last < Window) return;
+                if (_last.TryUpdate(key, now, last)) break;
+            }
+            else if (_last.TryAdd(key, now))
+            {
+                break;
+            }
+        }
         audit.Record(new AuditEvent(scope.Actor, AuditActions.StudyOpened, "study:" + studyInstanceUid, AuditOutcomes.Success,
             http.Connection.RemoteIpAddress?.ToString(), new { resource, tokenId = scope.TokenId }));
         if (_last.Count > PruneAbove) Prune(now);
