@@ -152,7 +152,7 @@ public sealed class SelectionTests : IAsyncLifetime
         string Count() => cut.Find("[data-testid=selection-count]").TextContent.Trim();
 
         cut.FindAll("[data-testid=series-card]")[1].Click();
-        Assert.Equal("1 selected", Count());
+        cut.WaitForAssertion(() => Assert.Equal("1 selected", Count()));
         cut.FindAll("[data-testid=series-card]")[3].Click(new MouseEventArgs { ShiftKey = true });
         cut.WaitForAssertion(() => Assert.Equal("3 selected", Count()));
         Assert.Equal(order.Skip(1).Take(3).Order(), cut.Instance.Selection.Uids.Order());
@@ -181,7 +181,7 @@ public sealed class SelectionTests : IAsyncLifetime
         cut.WaitForAssertion(() => Assert.Contains("reviewed (4)", cut.Find("[data-testid=facet-Tags]").TextContent));
 
         cut.Find("[data-testid=clear-selection]").Click();
-        Assert.Equal("0 selected", Count());
+        cut.WaitForAssertion(() => Assert.Equal("0 selected", Count()));
         cut.Find("[data-testid=select-all]").Click();
         // Select-all-matching counts the matches with a query: the toolbar updates when it returns.
         cut.WaitForAssertion(() => Assert.Equal("6 selected", Count()));
