@@ -94,6 +94,7 @@ public static class AuthExtensions
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
         services.AddSingleton<UserAdministration>();
         services.AddKaapanaAccess();
+        builder.AddKaapanaOidc();
 
         // After the index migrator (registered earlier), before Kestrel.
         services.AddHostedService<AdminBootstrap>();
@@ -116,6 +117,7 @@ public static class AuthExtensions
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect(AuthPaths.SignIn);
         }).ExcludeFromDescription();
+        app.MapKaapanaOidcSignIn();
         return app;
     }
 

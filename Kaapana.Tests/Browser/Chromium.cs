@@ -39,7 +39,9 @@ public sealed class Chromium : IAsyncDisposable
     public string Log => string.Join(Environment.NewLine, _log);
 
     /// <param name="area">Folder under TestResults for the artifacts (the tests' feature: viewer, web).</param>
-    public static async Task<Chromium> LaunchAsync(string testName, string area = "viewer", ViewportSize? viewport = null)
+    /// <param name="extraArgs">More command-line switches (e.g. a browser feature a test needs switched on).</param>
+    public static async Task<Chromium> LaunchAsync(string testName, string area = "viewer", ViewportSize? viewport = null,
+        IReadOnlyList<string>? extraArgs = null)
     {
         Assert.True(File.Exists(ExecutablePath), $"{ExecutablePath} not found: install the Debian package chromium (apt-get install chromium).");
         string artifacts = Path.Combine(RepoPaths.RepoRoot, "Kaapana.Tests", "TestResults", area, $"{testName}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
@@ -52,7 +54,7 @@ public sealed class Chromium : IAsyncDisposable
             {
                 ExecutablePath = ExecutablePath,
                 Headless = true,
-                Args = Args,
+                Args = [.. Args, .. extraArgs ?? []],
                 ViewportSize = viewport ?? new ViewportSize { Width = 1400, Height = 900 },
             });
             var page = context.Pages.Count > 0 ? context.Pages[0] : await context.NewPageAsync();
