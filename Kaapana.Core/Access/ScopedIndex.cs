@@ -17,6 +17,11 @@ public static class ScopedIndex
     public static IQueryable<Instance> InProjects(this IQueryable<Instance> instances, KaapanaDbContext db, int[]? projects) =>
         projects is null ? instances : instances.Where(i => db.ProjectSeries.Any(ps => ps.SeriesId == i.SeriesId && projects.Contains(ps.ProjectId)));
 
+    /// <summary>The project of that name when the scope may read it; otherwise null, exactly as for a project that does not exist.</summary>
+    public static async Task<Project?> FindVisibleProjectAsync(this Archive.Projects.IProjectCatalog catalog, string name, AccessScope scope,
+        CancellationToken ct = default) =>
+        await catalog.FindProjectAsync(name, ct).ConfigureAwait(false) is { } p && scope.Can(p.Id, ProjectPermission.Read) ? p : null;
+
     public static IQueryable<Dataset> InProjects(this IQueryable<Dataset> datasets, int[]? projects) =>
         projects is null ? datasets : datasets.Where(d => projects.Contains(d.ProjectId));
 }

@@ -69,15 +69,11 @@ public static class ArchiveApi
         string project, IArchiveQueries queries, ICurrentCaller caller, CancellationToken ct) =>
         await queries.ListDatasetsAsync(await caller.GetAsync(ct), project, ct) is { } list ? TypedResults.Ok(list) : TypedResults.NotFound();
 
-    /// <summary>The project by name when the caller can read it; an invisible project is as absent as a nonexistent one.</summary>
-    private static async Task<Project?> VisibleProjectAsync(string project, AccessScope scope, IProjectCatalog catalog, CancellationToken ct) =>
-        await catalog.FindProjectAsync(project, ct) is { } p && scope.Can(p.Id, ProjectPermission.Read) ? p : null;
-
     public static async Task<Results<Created<DatasetSummary>, NotFound, Conflict<ProblemDetails>, ForbidHttpResult>> CreateDataset(
         string project, CreateDatasetRequest request, IProjectCatalog catalog, ICurrentCaller caller, IAuditTrail audit, HttpContext http, CancellationToken ct)
     {
         var scope = await caller.GetAsync(ct);
-        if (await VisibleProjectAsync(project, scope, catalog, ct) is not { } p) return TypedResults.NotFound();
+        if (await catalog.FindVisibleProjectAsync(project, scope, ct) is not { } p) return TypedResults.NotFound();
         if (!scope.Can(p.Id, ProjectPermission.Curate)) return audit.Denied(http, scope, AuditActions.DatasetCreated, $"project:{p.Name} dataset:{request.Name}");
         if (await catalog.FindDatasetAsync(p.Id, request.Name, ct) is not null)
             return TypedResults.Conflict(new ProblemDetails { Title = $"Dataset '{request.Name}' exists in project '{project}'." });
@@ -92,7 +88,7 @@ public static class ArchiveApi
         HttpContext http, CancellationToken ct)
     {
         var scope = await caller.GetAsync(ct);
-        if (await VisibleProjectAsync(project, scope, catalog, ct) is not { } p) return TypedResults.NotFound();
+        if (await catalog.FindVisibleProjectAsync(project, scope, ct) is not { } p) return TypedResults.NotFound();
         if (!scope.Can(p.Id, ProjectPermission.Curate)) return audit.Denied(http, scope, AuditActions.SeriesAddedToProject, $"project:{p.Name}");
         var readable = await queries.ClassifySeriesAsync(scope, request.SeriesInstanceUIDs ?? [], ProjectPermission.Read, ct);
         int added = await catalog.AddSeriesToProjectAsync(p.Id, readable.Permitted, ct);

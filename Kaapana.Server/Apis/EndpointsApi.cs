@@ -69,7 +69,7 @@ public static class EndpointsApi
         IProjectCatalog catalog, IAuditTrail audit, HttpContext http, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request.Project)) return ("project is required.", false);
-        if (await catalog.FindProjectAsync(request.Project.Trim(), ct) is not { } project || !scope.Can(project.Id, ProjectPermission.Read))
+        if (await catalog.FindVisibleProjectAsync(request.Project.Trim(), scope, ct) is not { } project)
             return ($"There is no project '{request.Project}'.", false);
         if (!scope.Can(project.Id, ProjectPermission.Manage))
         {
@@ -101,7 +101,7 @@ public static class EndpointsApi
         bool mustBeNew, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request.Project)) return (null, "project is required.");
-        if (await catalog.FindProjectAsync(request.Project.Trim(), ct) is not { } project || !scope.Can(project.Id, ProjectPermission.Read))
+        if (await catalog.FindVisibleProjectAsync(request.Project.Trim(), scope, ct) is not { } project)
             return (null, $"There is no project '{request.Project}'.");
         int? datasetId = null;
         if (!string.IsNullOrWhiteSpace(request.Dataset))

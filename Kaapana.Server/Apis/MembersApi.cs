@@ -24,8 +24,7 @@ public static class MembersApi
     private static async Task<(AccessScope Scope, int? ProjectId)> ResolveAsync(string project, IProjectCatalog catalog, ICurrentCaller caller, CancellationToken ct)
     {
         var scope = await caller.GetAsync(ct);
-        var p = await catalog.FindProjectAsync(project, ct);
-        return (scope, p is not null && scope.Can(p.Id, ProjectPermission.Read) ? p.Id : null);
+        return (scope, (await catalog.FindVisibleProjectAsync(project, scope, ct))?.Id);
     }
 
     public static async Task<Results<Ok<List<MemberDto>>, NotFound>> List(string project, IProjectCatalog catalog, ICurrentCaller caller, ProjectMembers members,

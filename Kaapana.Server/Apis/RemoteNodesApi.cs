@@ -173,7 +173,7 @@ public static class RemoteNodesApi
         var node = entry.ToOptions();
         if (string.IsNullOrWhiteSpace(request.StudyInstanceUID) || string.IsNullOrWhiteSpace(request.Project))
             return TypedResults.BadRequest(new ProblemDetails { Title = "studyInstanceUID and project are required." });
-        if (await catalog.FindProjectAsync(request.Project, ct) is not { } target || !scope.Can(target.Id, ProjectPermission.Read))
+        if (await catalog.FindVisibleProjectAsync(request.Project, scope, ct) is not { } target)
             return TypedResults.BadRequest(new ProblemDetails { Title = $"Project '{request.Project}' does not exist." });
         var what = $"study:{request.StudyInstanceUID.Trim()} project:{target.Name} node:{entry.AETitle}";
         if (!scope.Can(target.Id, ProjectPermission.Curate)) return audit.Denied(http, scope, AuditActions.ImportStudy, what);

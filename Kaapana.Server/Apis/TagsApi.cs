@@ -28,7 +28,7 @@ public static class TagsApi
         IOptions<KaapanaOptions> options, CancellationToken ct)
     {
         var name = string.IsNullOrWhiteSpace(project) ? options.Value.Archive.DefaultProject : project;
-        return (await catalog.FindProjectAsync(name, ct) is { } p && scope.Can(p.Id, ProjectPermission.Read) ? p.Id : null, name);
+        return ((await catalog.FindVisibleProjectAsync(name, scope, ct))?.Id, name);
     }
 
     private static NotFound<ProblemDetails> NoProject(string name) => TypedResults.NotFound(new ProblemDetails { Title = $"There is no project '{name}'." });

@@ -45,7 +45,7 @@ public static class UploadsApi
         // caller cannot see answers exactly as one that does not exist.
         var scope = await caller.GetAsync(ct);
         var targetName = string.IsNullOrWhiteSpace(project) ? options.Value.Archive.DefaultProject : project.Trim();
-        if (await catalog.FindProjectAsync(targetName, ct) is not { } target || !scope.Can(target.Id, ProjectPermission.Read))
+        if (await catalog.FindVisibleProjectAsync(targetName, scope, ct) is not { } target)
             return TypedResults.Problem($"There is no project '{targetName}'.", statusCode: StatusCodes.Status404NotFound);
         if (!scope.Can(target.Id, ProjectPermission.Curate))
             return audit.Denied(request.HttpContext, scope, AuditActions.Upload, $"project:{target.Name}");
