@@ -92,8 +92,7 @@ public static class DatasetsExportApi
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         // Reports at most every 100 ms worth of instances would be nicer; a dictionary write per instance is cheap enough.
         IProgress<ZipExportProgress>? progress = token is null ? null : new InlineProgress(p => registry.Report(token, p));
-        void Audit(string outcome, object details) => audit.Record(new AuditEvent(scope.Actor, AuditActions.ZipExport,
-            label, outcome, http.Connection.RemoteIpAddress?.ToString(), details));
+        void Audit(string outcome, object details) => audit.Audit(http, scope, AuditActions.ZipExport, label, outcome, details);
         try
         {
             var summary = await writer.WriteAsync(series, response.Body, progress, ct, instances);

@@ -5,6 +5,7 @@ using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Ingest;
 using Kaapana.Core.Archive.Projects;
 using Kaapana.Dicom.Network;
+using Kaapana.Server.Apis;
 using Kaapana.Server.Multipart;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
@@ -105,8 +106,7 @@ public static class StowApi
         if (target is not null && !caller.Can(target.ProjectId, ProjectPermission.Curate))
         {
             var where = context.Project is null ? "default project" : "project:" + context.Project;
-            services.Audit.Record(new AuditEvent(caller.Actor, AuditActions.StowStore, where, AuditOutcomes.Denied,
-                request.HttpContext.Connection.RemoteIpAddress?.ToString(), new { reason = "no Curate permission" }));
+            services.Audit.Audit(request.HttpContext, caller, AuditActions.StowStore, where, AuditOutcomes.Denied, new { reason = "no Curate permission" });
             // A project the caller cannot see is answered exactly as one that does not exist.
             if (context.Project is not null && !caller.Can(target.ProjectId, ProjectPermission.Read))
                 return Problem(StatusCodes.Status400BadRequest, $"Nothing stored: {UnknownTarget(context.Project, context.Dataset)}.");
@@ -158,12 +158,11 @@ public static class StowApi
             return Problem(StatusCodes.Status400BadRequest, "The multipart body holds no parts.");
         if (response.Failed > 0)
             logger.LogWarning("STOW-RS: {Stored} instances stored, {Failed} failed (HTTP {Status})", response.Stored, response.Failed, response.StatusCode);
-        services.Audit.Record(new AuditEvent(caller.Actor, AuditActions.StowStore, context.Project is null ? "default project" : "project:" + context.Project,
+        services.Audit.Audit(request.HttpContext, caller, AuditActions.StowStore, context.Project is null ? "default project" : "project:" + context.Project,
             response.Failed == 0 ? AuditOutcomes.Success
             : response.Stored > 0 ? AuditOutcomes.Partial
             : response.Refused == response.Failed ? AuditOutcomes.Denied : AuditOutcomes.Failure,
-            request.HttpContext.Connection.RemoteIpAddress?.ToString(),
-            new { stored = response.Stored, failed = response.Failed, refused = response.Refused, studies = response.Studies, dataset = context.Dataset }));
+            new { stored = response.Stored, failed = response.Failed, refused = response.Refused, studies = response.Studies, dataset = context.Dataset });
         return new DicomJsonResult(response.StatusCode, response.ToJson());
     }
 
