@@ -151,13 +151,13 @@ public sealed class SelectionTests : IAsyncLifetime
         var order = (await Queries.PageAsync(new BrowseFilter { Project = "default" }, null, 0, 10)).Select(r => r.SeriesInstanceUID).ToList();
         string Count() => cut.Find("[data-testid=selection-count]").TextContent.Trim();
 
-        cut.FindAll("[data-testid=series-card]")[1].Click();
+        await cut.InvokeAsync(() => cut.FindAll("[data-testid=series-card]")[1].Click());
         cut.WaitForAssertion(() => Assert.Equal("1 selected", Count()));
-        cut.FindAll("[data-testid=series-card]")[3].Click(new MouseEventArgs { ShiftKey = true });
+        await cut.InvokeAsync(() => cut.FindAll("[data-testid=series-card]")[3].Click(new MouseEventArgs { ShiftKey = true }));
         cut.WaitForAssertion(() => Assert.Equal("3 selected", Count()));
         Assert.Equal(order.Skip(1).Take(3).Order(), cut.Instance.Selection.Uids.Order());
         // Upwards from the last click (row 3) to row 0 adds row 0; rows 1–3 stay.
-        cut.FindAll("[data-testid=series-card]")[0].Click(new MouseEventArgs { ShiftKey = true });
+        await cut.InvokeAsync(() => cut.FindAll("[data-testid=series-card]")[0].Click(new MouseEventArgs { ShiftKey = true }));
         cut.WaitForAssertion(() => Assert.Equal("4 selected", Count()));
         Assert.Equal(4, cut.FindAll(".k-selected").Count);
 
@@ -180,9 +180,9 @@ public sealed class SelectionTests : IAsyncLifetime
         // Tags facet in the filter panel, with counts.
         cut.WaitForAssertion(() => Assert.Contains("reviewed (4)", cut.Find("[data-testid=facet-Tags]").TextContent));
 
-        cut.Find("[data-testid=clear-selection]").Click();
+        await cut.InvokeAsync(() => cut.Find("[data-testid=clear-selection]").Click());
         cut.WaitForAssertion(() => Assert.Equal("0 selected", Count()));
-        cut.Find("[data-testid=select-all]").Click();
+        await cut.InvokeAsync(() => cut.Find("[data-testid=select-all]").Click());
         // Select-all-matching counts the matches with a query: the toolbar updates when it returns.
         cut.WaitForAssertion(() => Assert.Equal("6 selected", Count()));
         cut.WaitForAssertion(() => Assert.Equal(6, cut.FindAll(".k-selected").Count));

@@ -45,7 +45,7 @@ public sealed class RunStateRenderingTests
         Assert.Contains("12.5 s", rows[2].TextContent);
         Assert.Equal("true", failed.QuerySelector("button")!.GetAttribute("aria-pressed"));
 
-        await cut.InvokeAsync(() => rows[5].Click());
+        await cut.InvokeAsync(() => cut.FindAll("[data-testid=item-row]")[5].Click());
         Assert.Equal(105, selected);
     }
 
