@@ -22,7 +22,7 @@ export TCP_NODELAY=1
 rm -rf "$prof"; mkdir -p "$prof"
 recv="$out/recv"
 source "$here/../lib/peers.sh"
-age_receive_dir
+prepare_receive_dir
 trap cleanup EXIT
 
 freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -66,4 +66,4 @@ print("our methods (inclusive):")
 for k, v in ours.most_common(20): print(f"  {100 * v / total:5.1f}%  {k}")
 EOF
 kill "$pid"; wait "$pid" 2>/dev/null || true
-rm -rf "$recv"; date +%s >"$out/.deleted-at"
+release_receive_dir

@@ -95,7 +95,7 @@ dll="$bindir/Kaapana.Server.dll"
 
 recv="$out/recv"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/peers.sh"
-age_receive_dir
+prepare_receive_dir
 trap cleanup EXIT
 
 hz=$(getconf CLK_TCK)
@@ -239,4 +239,4 @@ if ((concurrent)); then
 fi
 "$here/ratios.sh" "$tsv" | tee -a "$results"
 echo "results: $results" >&2
-rm -rf "$recv"; date +%s >"$out/.deleted-at"
+release_receive_dir

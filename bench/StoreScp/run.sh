@@ -73,7 +73,7 @@ echo "library: $lib" >&2
 
 recv="$out/recv"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/peers.sh"
-age_receive_dir
+prepare_receive_dir
 trap cleanup EXIT
 
 hz=$(getconf CLK_TCK)
@@ -239,4 +239,4 @@ awk -F'\t' '
         if (nrep > 1) line("median of " nrep, median(O), median(D), median(H), median(S), median(U), median(I))
     }' "$tsv" | tee -a "$results"
 echo "results: $results" >&2
-rm -rf "$recv"; date +%s >"$out/.deleted-at" # all received files (several GB)
+release_receive_dir # all received files (several GB)

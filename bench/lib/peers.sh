@@ -1,6 +1,6 @@
 # Shared by the network benchmarks (sourced, not run): process bookkeeping, timing, DCMTK readiness checks,
-# the receive folder's inode ageing, and Orthanc's private network namespace.
-# The sourcing script sets `recv` (receive folder) and `out` (its output folder) before calling age_receive_dir.
+# the receive folder (a fresh file system per run), and Orthanc's private network namespace.
+# The sourcing script sets `recv` (receive folder) and `out` (its output folder) before calling prepare_receive_dir.
 
 pids=() netns="" hostif=""
 
@@ -14,6 +14,7 @@ cleanup() {
         sleep 0.3
         ip netns del "$netns" 2>/dev/null; ip link del "$hostif" 2>/dev/null
     fi
+    release_receive_dir
 }
 
 now() { date +%s.%N; }
@@ -25,16 +26,49 @@ wait_echo() { # host port aet [tries of 0.1 s]
     return 1
 }
 
-# ext4 here has no journal: creating files within ~30 s of deleting many others scans past the recently deleted inodes
-# (see bench/README.md, StoreScp). Each run gets a fresh folder; deletion happens at the end only, and timing waits
-# until the previous deletion is 45 s old.
-age_receive_dir() {
-    [ -e "$recv" ] && { rm -rf "$recv"; date +%s >"$out/.deleted-at"; }
-    if [ -f "$out/.deleted-at" ]; then
-        local age=$(( $(date +%s) - $(cat "$out/.deleted-at") ))
-        if ((age < 45)); then echo "waiting $((45 - age)) s for recently deleted inodes to age" >&2; sync; sleep $((45 - age)); fi
+# The receive folder. The machine's own ext4 has no journal, and there creating a file scans past every inode of its
+# block group deleted less than 60 s ago (360 s while the inode-table block is dirty) by the inode's deletion time.
+# These machines start every session at the same date, so files deleted by an earlier session can look "recently
+# deleted" for hours: creating one file in such a group was measured at 0.6-0.8 ms instead of 0.02 ms, more than
+# `storescp` spends on a whole instance. As root (default), every run therefore receives into a fresh journaled ext4
+# (a sparse image, loop-mounted on `recv`, removed at the end), the file system a lab server would have.
+# BENCH_RECEIVE_FS=dir keeps the old way: a plain folder, with the wait for deleted inodes to age.
+# Each receiver still gets a fresh folder; the creation cost is probed and printed, so a slow folder shows.
+recv_img=""
+prepare_receive_dir() {
+    release_receive_dir
+    if [ "${BENCH_RECEIVE_FS:-loop}" = loop ] && [ "$(id -u)" = 0 ]; then
+        recv_img="$out/recv.img"
+        rm -f "$recv_img"; truncate -s "${BENCH_RECEIVE_FS_SIZE:-40G}" "$recv_img"
+        mkfs.ext4 -q -F "$recv_img"
+        mkdir -p "$recv"; mount -o loop "$recv_img" "$recv"
+    else
+        if [ -f "$out/.deleted-at" ]; then
+            local age=$(( $(date +%s) - $(cat "$out/.deleted-at") ))
+            if ((age < 65)); then echo "waiting $((65 - age)) s for recently deleted inodes to age" >&2; sync; sleep $((65 - age)); fi
+        fi
+        mkdir -p "$recv"
     fi
-    mkdir -p "$recv"
+    echo "receive folder: $recv ($( [ -n "$recv_img" ] && echo "fresh ext4 on a loop device" || echo "plain folder")), file creation $(probe_create "$recv") ms/file" >&2
+}
+
+# Average time to create a small file in a fresh subfolder (200 files), in ms.
+probe_create() {
+    /usr/bin/python3 - "$1" <<'PY'
+import os, sys, time
+d = os.path.join(sys.argv[1], ".probe"); os.makedirs(d)
+t = time.perf_counter()
+for i in range(200):
+    fd = os.open(os.path.join(d, f"{i}.part"), os.O_CREAT | os.O_WRONLY, 0o644); os.write(fd, b"x" * 512); os.close(fd)
+print(f"{(time.perf_counter() - t) * 1000 / 200:.3f}")
+PY
+}
+
+# Removes what was received (unmounts and deletes the image, or deletes the folder and notes when).
+release_receive_dir() {
+    if mountpoint -q "$recv" 2>/dev/null; then umount "$recv" || umount -l "$recv"; fi
+    if [ -n "$recv_img" ] || [ -f "$out/recv.img" ]; then rm -f "$out/recv.img"; recv_img=""; rmdir "$recv" 2>/dev/null || true
+    elif [ -e "$recv" ]; then rm -rf "$recv"; date +%s >"$out/.deleted-at"; fi
 }
 
 # Orthanc cannot bind to loopback only: it runs in its own namespace behind a host-only veth pair.
