@@ -159,7 +159,7 @@ public sealed class IngestService : IIngestService, IDisposable
                 long? replaces = null;
                 if (existing is not null)
                 {
-                    if (existing.ContentHash == contentHash)
+                    if (await SameContentAsync(existing.ContentHash, contentHash, staged, ct).ConfigureAwait(false))
                     {
                         // Idempotent: the same instance again. Restore its file if it went missing, and file it where this copy was sent.
                         if (_storage.GetLength(existing.StoragePath) is null)
@@ -257,6 +257,18 @@ public sealed class IngestService : IIngestService, IDisposable
             if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
             if (first is not null) ArrayPool<byte>.Shared.Return(first);
         }
+    }
+
+    /// <summary>
+    /// Whether a received copy has the stored content. An archive from before XXH128 holds SHA-256 hashes: then the staged
+    /// copy is hashed again with SHA-256 (rare: only a re-sent instance of such an archive pays it).
+    /// </summary>
+    private static async ValueTask<bool> SameContentAsync(string stored, string received, IStagedObject staged, CancellationToken ct)
+    {
+        var algorithm = ContentHasher.AlgorithmOf(stored);
+        if (algorithm == ContentHasher.AlgorithmOf(received)) return stored == received;
+        await using var read = staged.OpenRead();
+        return (await ContentHasher.HashAsync(read, ct, algorithm).ConfigureAwait(false)).Hash == stored;
     }
 
     /// <summary>Reads until <paramref name="buffer"/> is full or the input ends; the count read.</summary>
