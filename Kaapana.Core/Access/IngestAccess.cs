@@ -27,16 +27,20 @@ public sealed class IngestAccess(IDbContextFactory<KaapanaDbContext> dbFactory)
         var readable = scope.ProjectsWith(ProjectPermission.Read);
         if (readable is null) return null; // every project: nothing can be hidden from this caller
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
-        // Each UID: absent, or visible through one of the caller's projects. A study is visible through any visible series.
-        if (await db.Studies.AnyAsync(s => s.StudyInstanceUID == studyUid, ct).ConfigureAwait(false)
-            && !await db.Studies.InProjects(db, readable).AnyAsync(s => s.StudyInstanceUID == studyUid, ct).ConfigureAwait(false))
+        // Each UID: absent (null), or visible through one of the caller's projects; one query per UID. A study is visible
+        // through any visible series.
+        if (await db.Studies.Where(s => s.StudyInstanceUID == studyUid)
+                .Select(s => (bool?)db.ProjectSeries.Any(ps => ps.Series.StudyId == s.Id && readable.Contains(ps.ProjectId)))
+                .FirstOrDefaultAsync(ct).ConfigureAwait(false) == false)
             return Conflict;
-        if (await db.Series.AnyAsync(s => s.SeriesInstanceUID == seriesUid, ct).ConfigureAwait(false)
-            && !await db.Series.InProjects(db, readable).AnyAsync(s => s.SeriesInstanceUID == seriesUid, ct).ConfigureAwait(false))
+        if (await db.Series.Where(s => s.SeriesInstanceUID == seriesUid)
+                .Select(s => (bool?)db.ProjectSeries.Any(ps => ps.SeriesId == s.Id && readable.Contains(ps.ProjectId)))
+                .FirstOrDefaultAsync(ct).ConfigureAwait(false) == false)
             return Conflict;
         if (sopInstanceUid is not null
-            && await db.Instances.AnyAsync(i => i.SOPInstanceUID == sopInstanceUid, ct).ConfigureAwait(false)
-            && !await db.Instances.InProjects(db, readable).AnyAsync(i => i.SOPInstanceUID == sopInstanceUid, ct).ConfigureAwait(false))
+            && await db.Instances.Where(i => i.SOPInstanceUID == sopInstanceUid)
+                .Select(i => (bool?)db.ProjectSeries.Any(ps => ps.SeriesId == i.SeriesId && readable.Contains(ps.ProjectId)))
+                .FirstOrDefaultAsync(ct).ConfigureAwait(false) == false)
             return Conflict;
         return null;
     }
