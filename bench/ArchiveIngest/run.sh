@@ -8,7 +8,10 @@
 #
 # Env: ARCHIVE_DATA (the 1,000 files; default bench/out/StoreScp/ct512, shared with bench/StoreScp and made by
 # bench/DicomParse/generate.py if missing), ARCHIVE_REF (build the server as committed at a git revision), ARCHIVE_BASE (a second
-# revision run in every repetition as "before"), ARCHIVE_COUNT (default 1000), ARCHIVE_CONCURRENT (processes, default 4).
+# revision run in every repetition as "before"), ARCHIVE_COUNT (default 1000), ARCHIVE_WARMUP (instances sent before the timed
+# run, the first of the set with other UIDs; default 1000 or ARCHIVE_COUNT if less), ARCHIVE_CONCURRENT (processes, default 4).
+# 10,000 instances: ARCHIVE_DATA=bench/out/StoreScp/ct10k ARCHIVE_COUNT=10000 (5.3 GB, generated once); each receiver's
+# files are deleted after it was counted, so the receive file system holds one run at a time.
 # Needs root for Orthanc's network namespace (skipped otherwise). Results: bench/out/ArchiveIngest/results.txt.
 set -euo pipefail
 
@@ -17,6 +20,7 @@ repo="$(cd "$here/../.." && pwd)"
 out="$repo/bench/out/ArchiveIngest"
 data="${ARCHIVE_DATA:-$repo/bench/out/StoreScp/ct512}"
 count="${ARCHIVE_COUNT:-1000}"
+warm="${ARCHIVE_WARMUP:-1000}"; ((warm <= count)) || warm=$count
 nconc="${ARCHIVE_CONCURRENT:-4}"
 reps=2 orthanc=1 powerloss=1 concurrent=1
 while (($#)); do
@@ -47,23 +51,22 @@ export TCP_NODELAY=1 # DCMTK and Orthanc leave Nagle on otherwise; our sockets s
 
 # ---------------------------------------------------------------- data and build
 /usr/bin/python3 "$repo/bench/DicomParse/generate.py" "$data" "$count" >&2
-bytes=$(find "$data" -maxdepth 1 -name '*.dcm' -printf '%s\n' | awk '{s+=$1} END {print s}')
+bytes=$(find "$data" -maxdepth 1 -name '*.dcm' -printf '%s\n' | awk '{s+=$1} END {printf "%d", s}')
 # Warm-up set: the same files with other UIDs (the UID root's last digit 1 -> 2, same length), so the timed run into a
 # warmed-up server stores new instances instead of answering duplicates.
 warmset="$out/warmup-uids"
-if [ "$(cat "$warmset/.complete" 2>/dev/null)" != "$count $(cat "$data/.complete")" ]; then
+if [ "$(cat "$warmset/.complete" 2>/dev/null)" != "$warm $count $(cat "$data/.complete")" ]; then
     rm -rf "$warmset"; mkdir -p "$warmset"
-    /usr/bin/python3 - "$data" "$warmset" <<'EOF'
+    /usr/bin/python3 - "$data" "$warmset" "$warm" <<'EOF'
 import os, sys
-src, dst = sys.argv[1:]
+src, dst, warm = sys.argv[1], sys.argv[2], int(sys.argv[3])
 a, b = b"1.2.826.0.1.3680043.9.7421", b"1.2.826.0.1.3680043.9.7422"
-for n in sorted(os.listdir(src)):
-    if n.endswith(".dcm"):
-        d = open(os.path.join(src, n), "rb").read()
-        hdr, pix = d[:16384], d[16384:]   # UIDs are in the header; leave the pixel data alone
-        open(os.path.join(dst, n), "wb").write(hdr.replace(a, b) + pix)
+for n in sorted(n for n in os.listdir(src) if n.endswith(".dcm"))[:warm]:
+    d = open(os.path.join(src, n), "rb").read()
+    hdr, pix = d[:16384], d[16384:]   # UIDs are in the header; leave the pixel data alone
+    open(os.path.join(dst, n), "wb").write(hdr.replace(a, b) + pix)
 EOF
-    echo "$count $(cat "$data/.complete")" >"$warmset/.complete"
+    echo "$warm $count $(cat "$data/.complete")" >"$warmset/.complete"
 fi
 # Split for the concurrent runs: NCONC folders of hard links.
 split="$out/split"
@@ -166,7 +169,8 @@ run_ours() { # rep durability concurrent(0/1) [bindir of the "before" build]
     if ((${3:-0})); then storescu_conc 127.0.0.1 "$ours_port" KAAPANA; else storescu_to 127.0.0.1 "$ours_port" KAAPANA "$data"; fi
     t1=$(now); c1=$(ticks "$ours_pid"); h1=$(hwm "$ours_pid")
     stop_ours
-    total=$(ours_count); n=$((total - count)) # the warm-up's 1,000 are in the index too
+    total=$(ours_count); n=$((total - warm)) # the warm-up's instances are in the index too
+    rm -rf "$ours_dir"
     label="ours, Kaapana.Server, $2"; ((${3:-0})) && label="$nconc x storescu -> ours, $2"
     [ -n "${4:-}" ] && label="before ($ARCHIVE_BASE), Kaapana.Server, $2"
     record "$label" "$1" "$(echo "$t1 - $t0" | bc)" "$n" $((c1 - c0)) "  peak RSS ${h1} MB (after warm-up ${h0} MB)"
@@ -195,6 +199,7 @@ run_storescp() { # rep concurrent(0/1)
     else
         record "storescp +B (files only)" "$1" "$(echo "$t1 - $t0" | bc)" "$n" $((c1 - c0))
     fi
+    rm -rf "$recv/$link.$1"
 }
 
 # ---------------------------------------------------------------- Orthanc (as bench/StoreScp: private netns over a veth)
@@ -208,6 +213,7 @@ run_orthanc() { # rep
     t1=$(now); c1=$(ticks "$orthanc_pid")
     n=$(curl -sf "http://$orthanc_host:8042/statistics" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["CountInstances"])')
     kill "$orthanc_pid"; wait "$orthanc_pid" 2>/dev/null || true
+    rm -rf "$recv/orthanc.$1"
     record "Orthanc 1.10.1 (veth, SQLite index)" "$1" "$(echo "$t1 - $t0" | bc)" "$n" $((c1 - c0))
 }
 

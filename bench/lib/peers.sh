@@ -34,14 +34,17 @@ wait_echo() { # host port aet [tries of 0.1 s]
 # (a sparse image, loop-mounted on `recv`, removed at the end), the file system a lab server would have.
 # BENCH_RECEIVE_FS=dir keeps the old way: a plain folder, with the wait for deleted inodes to age.
 # Each receiver still gets a fresh folder; the creation cost is probed and printed, so a slow folder shows.
-recv_img=""
+recv_img="" recv_loop=""
 prepare_receive_dir() {
     release_receive_dir
     if [ "${BENCH_RECEIVE_FS:-loop}" = loop ] && [ "$(id -u)" = 0 ]; then
         recv_img="$out/recv.img"
         rm -f "$recv_img"; truncate -s "${BENCH_RECEIVE_FS_SIZE:-40G}" "$recv_img"
-        mkfs.ext4 -q -F "$recv_img"
-        mkdir -p "$recv"; mount -o loop "$recv_img" "$recv"
+        # Direct I/O to the image: without it every received byte sits in the page cache twice (the file system's and
+        # the image file's), and the memory pressure lands on whichever receiver runs first.
+        recv_loop=$(losetup --direct-io=on -f --show "$recv_img")
+        mkfs.ext4 -q -F "$recv_loop"
+        mkdir -p "$recv"; mount "$recv_loop" "$recv"
     else
         if [ -f "$out/.deleted-at" ]; then
             local age=$(( $(date +%s) - $(cat "$out/.deleted-at") ))
@@ -67,6 +70,7 @@ PY
 # Removes what was received (unmounts and deletes the image, or deletes the folder and notes when).
 release_receive_dir() {
     if mountpoint -q "$recv" 2>/dev/null; then umount "$recv" || umount -l "$recv"; fi
+    if [ -n "${recv_loop:-}" ]; then losetup -d "$recv_loop" 2>/dev/null || true; recv_loop=""; fi
     if [ -n "$recv_img" ] || [ -f "$out/recv.img" ]; then rm -f "$out/recv.img"; recv_img=""; rmdir "$recv" 2>/dev/null || true
     elif [ -e "$recv" ]; then rm -rf "$recv"; date +%s >"$out/.deleted-at"; fi
 }
