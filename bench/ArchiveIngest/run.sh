@@ -51,7 +51,7 @@ export TCP_NODELAY=1 # DCMTK and Orthanc leave Nagle on otherwise; our sockets s
 
 # ---------------------------------------------------------------- data and build
 /usr/bin/python3 "$repo/bench/DicomParse/generate.py" "$data" "$count" >&2
-bytes=$(find "$data" -maxdepth 1 -name '*.dcm' -printf '%s\n' | awk '{s+=$1} END {printf "%d", s}')
+bytes=$(find "$data" -maxdepth 1 -name '*.dcm' -printf '%s\n' | awk '{s+=$1} END {printf "%.0f", s}')
 # Warm-up set: the same files with other UIDs (the UID root's last digit 1 -> 2, same length), so the timed run into a
 # warmed-up server stores new instances instead of answering duplicates.
 warmset="$out/warmup-uids"
