@@ -31,6 +31,7 @@ builder.AddKaapanaUi();
 
 var app = builder.Build();
 
+app.UseKaapanaReverseProxy();
 app.UseKaapanaSecurityHeaders();
 app.UseKaapanaRequestLogging();
 app.UseKaapanaSignInRateLimit();
