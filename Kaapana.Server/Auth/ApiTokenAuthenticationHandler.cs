@@ -14,7 +14,8 @@ namespace Kaapana.Server.Auth;
 /// <c>Authorization: Bearer kpat_…</c> (a personal API token) on <c>/api</c> and <c>/dicomweb</c>, the doors scripts,
 /// notebooks and external viewers use; pages, hubs and the jobs dashboard refuse it (a browser has its cookie). The principal
 /// is the owner's own (roles and all, as for a password sign-in) plus <see cref="AccessClaims"/>, which narrow it to the
-/// token's projects and read or write. A refused token gets 401 with <c>error="invalid_token"</c> and nothing about why.
+/// token's projects and read or write. A refused token gets 401 with <c>error="invalid_token"</c> and nothing about why, and
+/// takes a token of the client's sign-in rate limit (<see cref="SignInRateLimiter"/>); past the limit, 429.
 /// </summary>
 public sealed class ApiTokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -24,7 +25,8 @@ public sealed class ApiTokenAuthenticationHandler(
     ApiTokenPrincipalCache principals,
     UserManager<KaapanaUser> users,
     SignInManager<KaapanaUser> signIn,
-    IAuditTrail audit)
+    IAuditTrail audit,
+    SignInRateLimiter limiter)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiToken";
@@ -47,6 +49,13 @@ public sealed class ApiTokenAuthenticationHandler(
         var check = await tokens.ValidateAsync(header[Bearer.Length..].Trim(), Context.RequestAborted);
         if (check.Token is not { } token)
         {
+            // A refused token is a failed credential check: it draws on the client's sign-in bucket like a wrong password, so
+            // a spray of bad tokens is bounded, and so are its audit entries. With the bucket empty: 429, no entry.
+            if (!limiter.TryAcquire(Context, out var retryAfter))
+            {
+                Context.Items[SignInRateLimiter.RetryAfterItem] = retryAfter;
+                return AuthenticateResult.Fail("Too many sign-in attempts from this address.");
+            }
             // The reason goes to the audit trail and the log, never to the caller (and never a character of the token).
             audit.Record(new AuditEvent(check.UserName ?? "(unknown)", AuditActions.TokenRefused, Request.Path.Value, AuditOutcomes.Denied,
                 Context.Connection.RemoteIpAddress?.ToString(), new { reason = check.Refusal.ToString(), tokenId = check.TokenId }));
@@ -71,6 +80,11 @@ public sealed class ApiTokenAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync();
+        if (Context.Items[SignInRateLimiter.RetryAfterItem] is TimeSpan retryAfter)
+        {
+            await SignInRateLimiter.RejectAsync(Context, retryAfter, Context.RequestAborted);
+            return;
+        }
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = result.Failure is null
             ? $"Bearer realm=\"{AuthPaths.Realm}\""

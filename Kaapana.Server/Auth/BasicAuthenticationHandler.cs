@@ -29,7 +29,6 @@ public sealed class BasicAuthenticationHandler(
     public const string SchemeName = "Basic";
 
     /// <summary>Set when this request's client has used up its password checks: the challenge then answers 429.</summary>
-    private static readonly object RetryAfterKey = new();
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -59,7 +58,7 @@ public sealed class BasicAuthenticationHandler(
         // Only a check that hashes a password takes a token: cached headers above never do.
         if (!limiter.TryAcquire(Context, out var retryAfter))
         {
-            Context.Items[RetryAfterKey] = retryAfter;
+            Context.Items[SignInRateLimiter.RetryAfterItem] = retryAfter;
             return AuthenticateResult.Fail("Too many sign-in attempts from this address.");
         }
 
@@ -95,7 +94,7 @@ public sealed class BasicAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        if (Context.Items[RetryAfterKey] is TimeSpan retryAfter) return SignInRateLimiter.RejectAsync(Context, retryAfter, Context.RequestAborted);
+        if (Context.Items[SignInRateLimiter.RetryAfterItem] is TimeSpan retryAfter) return SignInRateLimiter.RejectAsync(Context, retryAfter, Context.RequestAborted);
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = AuthPaths.BasicChallenge;
         return Task.CompletedTask;

@@ -41,6 +41,12 @@ public sealed class SignInRateLimiter : IDisposable
             leaveOpen: true);
     }
 
+    /// <summary>
+    /// <see cref="HttpContext.Items"/> key an authentication handler sets (to the wait) when it refused a request for an empty
+    /// bucket; its challenge then answers with <see cref="RejectAsync"/>.
+    /// </summary>
+    public static readonly object RetryAfterItem = new();
+
     /// <summary>The middleware's global limiter: sign-in form posts take a token, every other request passes untouched.</summary>
     public PartitionedRateLimiter<HttpContext> ForSignInPosts { get; }
 
@@ -69,7 +75,7 @@ public sealed class SignInRateLimiter : IDisposable
         }, options: null, contentType: "application/problem+json", cancellationToken);
     }
 
-    // Behind a reverse proxy this is the proxy's address unless forwarded headers are configured for it.
+    // Behind a reverse proxy this is the proxy's address unless Kaapana:ReverseProxy names the proxy.
     private static string AddressOf(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     public void Dispose()

@@ -20,6 +20,9 @@ public sealed class AuthServerFixture : IAsyncLifetime
         {
             ["Kaapana__Auth__MaxFailedAccessAttempts"] = MaxFailedAccessAttempts.ToString(),
             ["Kaapana__Viewer__Enabled"] = "false",
+            // The door tests check far more wrong passwords and refused tokens a minute than the shipped per-address limit
+            // allows; the limit itself is tested in Auth/Hardening/SignInRateLimitTests.
+            ["Kaapana__Auth__RateLimit__PermitLimit"] = "1000",
         });
         Accounts = new AccountStore(Server.IndexPath);
     }

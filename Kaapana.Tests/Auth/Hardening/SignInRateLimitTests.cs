@@ -64,6 +64,51 @@ public sealed class SignInRateLimitTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(ursula, "/dicomweb/studies"));
     }
 
+    [Fact]
+    public async Task Refused_api_tokens_draw_on_the_same_bucket_so_a_spray_of_bad_tokens_ends_in_429_without_more_audit_entries()
+    {
+        await using var server = await KaapanaServer.StartAsync(_data.FullName, new Dictionary<string, string>
+        {
+            ["Kaapana__Viewer__Enabled"] = "false",
+            ["Kaapana__Auth__RateLimit__PermitLimit"] = PermitLimit.ToString(),
+            ["Kaapana__Auth__RateLimit__Window"] = "00:04:00",
+        });
+        // One password check (the admin's first request, cached afterwards) leaves five tokens in this address's bucket.
+        using var admin = server.CreateClient();
+        var issued = await Access.Tokens.ApiTokenClient.CreateAsync(admin, "script");
+        using var good = Bearer(server, issued.Text);
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(good, "/dicomweb/studies"));
+
+        for (var i = 0; i < PermitLimit - 1; i++)
+        {
+            using var bad = Bearer(server, $"kpat_not-a-real-token-{i}");
+            using var refused = await bad.GetAsync("/dicomweb/studies");
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Contains("invalid_token", refused.Headers.WwwAuthenticate.ToString());
+        }
+        using (var bad = Bearer(server, "kpat_not-a-real-token-last"))
+        using (var limited = await bad.GetAsync("/dicomweb/studies"))
+            await AssertRateLimitedAsync(limited);
+
+        // A valid token is no failed check: it goes on working from the same address.
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(good, "/dicomweb/studies"));
+
+        // Exactly the five refusals are in the trail. The revocation is recorded after the sixth request, and the trail is
+        // written in order, so once it shows, an entry for the sixth would show too.
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/tokens/{issued.Id}")).StatusCode);
+        await AuditTrailPoll.WaitAsync(admin, $"action={Kaapana.Core.Audit.AuditActions.TokenRevoked}&limit=10", items => items.Count == 1);
+        var (refusals, body) = await AuditTrailPoll.WaitAsync(admin, $"action={Kaapana.Core.Audit.AuditActions.TokenRefused}&limit=100", _ => true);
+        Assert.Equal(PermitLimit - 1, refusals.Count);
+        Assert.DoesNotContain("not-a-real-token", body);
+    }
+
+    private static HttpClient Bearer(KaapanaServer server, string token)
+    {
+        var http = TestCredentials.Anonymous(server.BaseAddress);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return http;
+    }
+
     private static async Task AssertRateLimitedAsync(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
