@@ -18,13 +18,7 @@ public sealed class SignInRateLimitTests : IDisposable
     [Fact]
     public async Task Password_checks_beyond_the_limit_get_429_with_retry_after_while_cached_basic_headers_pass()
     {
-        // One token back every 40 s: none comes back while the test runs its few requests.
-        await using var server = await KaapanaServer.StartAsync(_data.FullName, new Dictionary<string, string>
-        {
-            ["Kaapana__Viewer__Enabled"] = "false",
-            ["Kaapana__Auth__RateLimit__PermitLimit"] = PermitLimit.ToString(),
-            ["Kaapana__Auth__RateLimit__Window"] = "00:04:00",
-        });
+        await using var server = await StartServerAsync();
         await using var accounts = new AccountStore(server.IndexPath);
         await accounts.CreateAsync("ursula", "Ursula-right-pw-1", KaapanaRoles.Researcher);
         var victorId = await accounts.CreateAsync("victor", "Victor-right-pw-1", KaapanaRoles.Researcher);
@@ -67,12 +61,7 @@ public sealed class SignInRateLimitTests : IDisposable
     [Fact]
     public async Task Refused_api_tokens_draw_on_the_same_bucket_so_a_spray_of_bad_tokens_ends_in_429_without_more_audit_entries()
     {
-        await using var server = await KaapanaServer.StartAsync(_data.FullName, new Dictionary<string, string>
-        {
-            ["Kaapana__Viewer__Enabled"] = "false",
-            ["Kaapana__Auth__RateLimit__PermitLimit"] = PermitLimit.ToString(),
-            ["Kaapana__Auth__RateLimit__Window"] = "00:04:00",
-        });
+        await using var server = await StartServerAsync();
         // One password check (the admin's first request, cached afterwards) leaves five tokens in this address's bucket.
         using var admin = server.CreateClient();
         var issued = await Access.Tokens.ApiTokenClient.CreateAsync(admin, "script");
@@ -101,6 +90,14 @@ public sealed class SignInRateLimitTests : IDisposable
         Assert.Equal(PermitLimit - 1, refusals.Count);
         Assert.DoesNotContain("not-a-real-token", body);
     }
+
+    /// <summary>A server with a bucket of <see cref="PermitLimit"/>: one token back every 40 s, so none comes back while a test runs its few requests.</summary>
+    private Task<KaapanaServer> StartServerAsync() => KaapanaServer.StartAsync(_data.FullName, new Dictionary<string, string>
+    {
+        ["Kaapana__Viewer__Enabled"] = "false",
+        ["Kaapana__Auth__RateLimit__PermitLimit"] = PermitLimit.ToString(),
+        ["Kaapana__Auth__RateLimit__Window"] = "00:04:00",
+    });
 
     private static HttpClient Bearer(KaapanaServer server, string token)
     {
