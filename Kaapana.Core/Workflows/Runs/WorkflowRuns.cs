@@ -26,6 +26,10 @@ public sealed class WorkflowRuns(
 {
     private const int ChunkSize = 500;
 
+    // One roll-up of a run at a time. Two workers finishing items of one run together each read the item states and then
+    // write the run's: unserialised, the one that read first could write last and leave a finished run "Running".
+    private readonly SemaphoreSlim[] _rollUpLocks = [.. Enumerable.Range(0, 32).Select(_ => new SemaphoreSlim(1, 1))];
+
     /// <summary>An instance of a run's input: [study, series, sop] as stored in <see cref="RunItem.InputJson"/>.</summary>
     public sealed record InputInstance(string Study, string Series, string Sop);
 
@@ -263,6 +267,20 @@ public sealed class WorkflowRuns(
 
     /// <summary>Derives the run's state from its items: active while any is queued or running, else the worst outcome.</summary>
     public async Task<WorkState> RollUpAsync(long runId, CancellationToken ct = default)
+    {
+        var gate = _rollUpLocks[(int)((ulong)runId % (ulong)_rollUpLocks.Length)];
+        await gate.WaitAsync(ct);
+        try
+        {
+            return await RollUpLockedAsync(runId, ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<WorkState> RollUpLockedAsync(long runId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var counts = await db.RunItems.Where(i => i.RunId == runId).GroupBy(i => i.State).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
