@@ -22,6 +22,8 @@ public static class AuditActions
     public const string AuditPurged = "audit.purged";
     public const string SignIn = "auth.signin";
     public const string BasicSignIn = "auth.basic";
+    /// <summary>A client address ran out of sign-in attempts (429); one entry per address per rate-limit window.</summary>
+    public const string SignInRateLimited = "auth.rate-limited";
     public const string PasswordChanged = "auth.password-changed";
     public const string ZipExport = "export.zip";
     public const string SeriesDeleted = "series.deleted";

@@ -25,8 +25,7 @@ public static class AuthHardeningExtensions
         services.AddOptions<RateLimiterOptions>().Configure<SignInRateLimiter>((options, limiter) =>
         {
             options.GlobalLimiter = limiter.ForSignInPosts;
-            options.OnRejected = (context, ct) => new ValueTask(
-                SignInRateLimiter.RejectAsync(context.HttpContext, limiter.RetryAfter(context.Lease), ct));
+            options.OnRejected = (context, ct) => new ValueTask(limiter.RejectAsync(context.HttpContext, context.Lease, ct));
         });
 
         services.AddSingleton<DecoyPasswordCheck>();

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Kaapana.Core.Audit;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -18,10 +20,17 @@ public sealed class SignInRateLimiter : IDisposable
 
     private readonly PartitionedRateLimiter<string> _byAddress;
     private readonly TimeSpan _refill;
+    private readonly SignInRateLimitOptions _options;
+    private readonly IAuditTrail _audit;
+    private readonly TimeProvider _time;
+    // When each address's refusals were last audited: one entry per window, however many 429s (the trail is no flood gauge).
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastAudited = new(StringComparer.Ordinal);
 
-    public SignInRateLimiter(IOptions<SignInRateLimitOptions> options)
+    public SignInRateLimiter(IOptions<SignInRateLimitOptions> options, IAuditTrail audit, TimeProvider? time = null)
     {
-        var o = options.Value;
+        var o = _options = options.Value;
+        _audit = audit;
+        _time = time ?? TimeProvider.System;
         _refill = o.Window / o.PermitLimit;
         var bucket = new TokenBucketRateLimiterOptions
         {
@@ -55,7 +64,29 @@ public sealed class SignInRateLimiter : IDisposable
     {
         using var lease = _byAddress.AttemptAcquire(AddressOf(context));
         retryAfter = lease.IsAcquired ? TimeSpan.Zero : RetryAfter(lease);
+        if (!lease.IsAcquired) NoteRefusal(context, retryAfter);
         return lease.IsAcquired;
+    }
+
+    /// <summary>The middleware's answer for a sign-in post over the limit.</summary>
+    public Task RejectAsync(HttpContext context, RateLimitLease lease, CancellationToken cancellationToken)
+    {
+        var retryAfter = RetryAfter(lease);
+        NoteRefusal(context, retryAfter);
+        return RejectAsync(context, retryAfter, cancellationToken);
+    }
+
+    private void NoteRefusal(HttpContext context, TimeSpan retryAfter)
+    {
+        var address = AddressOf(context);
+        var now = _time.GetUtcNow();
+        if (_lastAudited.TryGetValue(address, out var last) && now - last < _options.Window) return;
+        _lastAudited[address] = now;
+        if (_lastAudited.Count > 10_000)
+            foreach (var (key, at) in _lastAudited)
+                if (now - at >= _options.Window) _lastAudited.TryRemove(key, out _);
+        _audit.Record(new AuditEvent("(unknown)", AuditActions.SignInRateLimited, context.Request.Path.Value, AuditOutcomes.Denied, address,
+            new { permitLimit = _options.PermitLimit, windowSeconds = (int)_options.Window.TotalSeconds, retryAfterSeconds = (int)Math.Ceiling(retryAfter.TotalSeconds) }));
     }
 
     public TimeSpan RetryAfter(RateLimitLease lease) =>

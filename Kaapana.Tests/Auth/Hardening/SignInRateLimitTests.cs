@@ -56,6 +56,16 @@ public sealed class SignInRateLimitTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(form.Http, "/healthz"));
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(admin, "/api/projects"));
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(ursula, "/dicomweb/studies"));
+
+        // The three 429s above are one audit entry (one per address and window). A token created afterwards is recorded
+        // after them in the ordered trail, so once it shows, any further entry for the refusals would show too.
+        await Access.Tokens.ApiTokenClient.CreateAsync(admin, "marker");
+        await AuditTrailPoll.WaitAsync(admin, $"action={Kaapana.Core.Audit.AuditActions.TokenCreated}&limit=10", items => items.Count == 1);
+        var (limited, body) = await AuditTrailPoll.WaitAsync(admin, $"action={Kaapana.Core.Audit.AuditActions.SignInRateLimited}&limit=10", _ => true);
+        var entry = Assert.Single(limited);
+        Assert.Equal("127.0.0.1", entry.GetProperty("sourceAddress").GetString());
+        Assert.Equal(Kaapana.Core.Audit.AuditOutcomes.Denied, entry.GetProperty("outcome").GetString());
+        Assert.DoesNotContain("Guess-", body);
     }
 
     [Fact]
