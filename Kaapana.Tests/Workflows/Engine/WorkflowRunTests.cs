@@ -175,6 +175,34 @@ public class WorkflowRunTests(DockerTestEngine docker)
     }
 
     [Fact]
+    public async Task Concurrent_roll_ups_as_items_end_together_always_leave_the_run_in_its_final_state()
+    {
+        await using var host = await WorkflowTestHost.StartAsync(docker);
+        var (version, _, _) = await host.SeedDatasetAsync(8, instances: 1);
+        var algorithm = await host.RegisterAsync(DockerTestEngine.Image("succeed"), Manifest("succeed-rollup", """["files"]"""));
+        var runId = await host.CreateRunAsync(algorithm.Id, version);
+        var (_, items) = await host.WaitForRunAsync(runId);
+        Assert.Equal(8, items.Count);
+
+        // What workers do when items end at the same moment: each commits its item's state, then rolls the run up. Whatever
+        // order the roll-ups run in, the last one must see every item ended.
+        for (var round = 0; round < 25; round++)
+        {
+            await using (var db = host.CreateDb())
+                await db.RunItems.Where(i => i.RunId == runId).ExecuteUpdateAsync(u => u.SetProperty(i => i.State, WorkState.Running));
+            Assert.Equal(WorkState.Running, await host.Runs.RollUpAsync(runId));
+            await Task.WhenAll(items.Select(item => Task.Run(async () =>
+            {
+                await using (var db = host.CreateDb())
+                    await db.RunItems.Where(i => i.Id == item.Id).ExecuteUpdateAsync(u => u.SetProperty(i => i.State, WorkState.Failed));
+                await host.Runs.RollUpAsync(runId);
+            })));
+            var (run, _) = (await host.Runs.GetAsync(runId))!.Value;
+            Assert.True(run.State == WorkState.Failed && run.EndedAt is not null, $"round {round}: run {run.State}, ended {run.EndedAt}, all items Failed");
+        }
+    }
+
+    [Fact]
     public async Task Runs_are_refused_with_reasons()
     {
         await using var host = await WorkflowTestHost.StartAsync(docker);
