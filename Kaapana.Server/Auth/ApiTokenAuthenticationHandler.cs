@@ -51,11 +51,7 @@ public sealed class ApiTokenAuthenticationHandler(
         {
             // A refused token is a failed credential check: it draws on the client's sign-in bucket like a wrong password, so
             // a spray of bad tokens is bounded, and so are its audit entries. With the bucket empty: 429, no entry.
-            if (!limiter.TryAcquire(Context, out var retryAfter))
-            {
-                Context.Items[SignInRateLimiter.RetryAfterItem] = retryAfter;
-                return AuthenticateResult.Fail("Too many sign-in attempts from this address.");
-            }
+            if (limiter.Acquire(Context) is { } limited) return limited;
             // The reason goes to the audit trail and the log, never to the caller (and never a character of the token).
             audit.Record(new AuditEvent(check.UserName ?? "(unknown)", AuditActions.TokenRefused, Request.Path.Value, AuditOutcomes.Denied,
                 Context.Connection.RemoteIpAddress?.ToString(), new { reason = check.Refusal.ToString(), tokenId = check.TokenId }));
@@ -80,9 +76,9 @@ public sealed class ApiTokenAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync();
-        if (Context.Items[SignInRateLimiter.RetryAfterItem] is TimeSpan retryAfter)
+        if (SignInRateLimiter.ChallengeIfLimited(Context) is { } limited)
         {
-            await SignInRateLimiter.RejectAsync(Context, retryAfter, Context.RequestAborted);
+            await limited;
             return;
         }
         Response.StatusCode = StatusCodes.Status401Unauthorized;

@@ -28,8 +28,6 @@ public sealed class BasicAuthenticationHandler(
 {
     public const string SchemeName = "Basic";
 
-    /// <summary>Set when this request's client has used up its password checks: the challenge then answers 429.</summary>
-
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
@@ -56,11 +54,7 @@ public sealed class BasicAuthenticationHandler(
         }
 
         // Only a check that hashes a password takes a token: cached headers above never do.
-        if (!limiter.TryAcquire(Context, out var retryAfter))
-        {
-            Context.Items[SignInRateLimiter.RetryAfterItem] = retryAfter;
-            return AuthenticateResult.Fail("Too many sign-in attempts from this address.");
-        }
+        if (limiter.Acquire(Context) is { } limited) return limited;
 
         var user = await users.FindByNameAsync(userName);
         if (user is null)
@@ -94,7 +88,7 @@ public sealed class BasicAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        if (Context.Items[SignInRateLimiter.RetryAfterItem] is TimeSpan retryAfter) return SignInRateLimiter.RejectAsync(Context, retryAfter, Context.RequestAborted);
+        if (SignInRateLimiter.ChallengeIfLimited(Context) is { } limited) return limited;
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = AuthPaths.BasicChallenge;
         return Task.CompletedTask;

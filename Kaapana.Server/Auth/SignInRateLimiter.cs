@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Kaapana.Core.Audit;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,7 @@ namespace Kaapana.Server.Auth;
 /// <summary>
 /// One token bucket per client address (<see cref="SignInRateLimitOptions"/>) shared by both doors that check passwords:
 /// the ASP.NET Core rate-limiting middleware takes a token for each <c>POST /signin</c> (<see cref="ForSignInPosts"/>), and
-/// <see cref="BasicAuthenticationHandler"/> takes one before it hashes a password (<see cref="TryAcquire"/>). Lockout stops
+/// <see cref="BasicAuthenticationHandler"/> takes one before it hashes a password (<see cref="Acquire"/>). Lockout stops
 /// guessing one account's password; this stops one address from guessing many accounts' passwords.
 /// </summary>
 public sealed class SignInRateLimiter : IDisposable
@@ -50,23 +51,30 @@ public sealed class SignInRateLimiter : IDisposable
             leaveOpen: true);
     }
 
-    /// <summary>
-    /// <see cref="HttpContext.Items"/> key an authentication handler sets (to the wait) when it refused a request for an empty
-    /// bucket; its challenge then answers with <see cref="RejectAsync"/>.
-    /// </summary>
-    public static readonly object RetryAfterItem = new();
+    // HttpContext.Items key: the wait, set when an authentication handler refused a request for an empty bucket.
+    private static readonly object RetryAfterItem = new();
 
     /// <summary>The middleware's global limiter: sign-in form posts take a token, every other request passes untouched.</summary>
     public PartitionedRateLimiter<HttpContext> ForSignInPosts { get; }
 
-    /// <summary>Takes a token for one password check by this request's client; false (and how long to wait) when none is left.</summary>
-    public bool TryAcquire(HttpContext context, out TimeSpan retryAfter)
+    /// <summary>
+    /// For an authentication handler, before a credential check (or after a failed one) by this request's client: null when
+    /// a token was left; otherwise the failure to return, and the handler's challenge then answers 429 through
+    /// <see cref="ChallengeIfLimited"/>.
+    /// </summary>
+    public AuthenticateResult? Acquire(HttpContext context)
     {
         using var lease = _byAddress.AttemptAcquire(AddressOf(context));
-        retryAfter = lease.IsAcquired ? TimeSpan.Zero : RetryAfter(lease);
-        if (!lease.IsAcquired) NoteRefusal(context, retryAfter);
-        return lease.IsAcquired;
+        if (lease.IsAcquired) return null;
+        var retryAfter = RetryAfter(lease);
+        NoteRefusal(context, retryAfter);
+        context.Items[RetryAfterItem] = retryAfter;
+        return AuthenticateResult.Fail("Too many sign-in attempts from this address.");
     }
+
+    /// <summary>The 429 answer for a request <see cref="Acquire"/> refused; null for any other request.</summary>
+    public static Task? ChallengeIfLimited(HttpContext context) =>
+        context.Items[RetryAfterItem] is TimeSpan retryAfter ? RejectAsync(context, retryAfter, context.RequestAborted) : null;
 
     /// <summary>The middleware's answer for a sign-in post over the limit.</summary>
     public Task RejectAsync(HttpContext context, RateLimitLease lease, CancellationToken cancellationToken)
