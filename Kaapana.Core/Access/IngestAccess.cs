@@ -27,20 +27,17 @@ public sealed class IngestAccess(IDbContextFactory<KaapanaDbContext> dbFactory)
         var readable = scope.ProjectsWith(ProjectPermission.Read);
         if (readable is null) return null; // every project: nothing can be hidden from this caller
         await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
-        // Each UID: absent (null), or visible through one of the caller's projects; one query per UID. A study is visible
-        // through any visible series.
-        if (await db.Studies.Where(s => s.StudyInstanceUID == studyUid)
-                .Select(s => (bool?)db.ProjectSeries.Any(ps => ps.Series.StudyId == s.Id && readable.Contains(ps.ProjectId)))
-                .FirstOrDefaultAsync(ct).ConfigureAwait(false) == false)
+        // Each UID: absent, or visible through one of the caller's projects (ScopedIndex decides visibility, as for every
+        // query); one query per UID. A study is visible through any visible series.
+        var studies = db.Studies.InProjects(db, readable);
+        if (await db.Studies.AnyAsync(s => s.StudyInstanceUID == studyUid && !studies.Any(v => v.Id == s.Id), ct).ConfigureAwait(false))
             return Conflict;
-        if (await db.Series.Where(s => s.SeriesInstanceUID == seriesUid)
-                .Select(s => (bool?)db.ProjectSeries.Any(ps => ps.SeriesId == s.Id && readable.Contains(ps.ProjectId)))
-                .FirstOrDefaultAsync(ct).ConfigureAwait(false) == false)
+        var series = db.Series.InProjects(db, readable);
+        if (await db.Series.AnyAsync(s => s.SeriesInstanceUID == seriesUid && !series.Any(v => v.Id == s.Id), ct).ConfigureAwait(false))
             return Conflict;
+        var instances = db.Instances.InProjects(db, readable);
         if (sopInstanceUid is not null
-            && await db.Instances.Where(i => i.SOPInstanceUID == sopInstanceUid)
-                .Select(i => (bool?)db.ProjectSeries.Any(ps => ps.SeriesId == i.SeriesId && readable.Contains(ps.ProjectId)))
-                .FirstOrDefaultAsync(ct).ConfigureAwait(false) == false)
+            && await db.Instances.AnyAsync(i => i.SOPInstanceUID == sopInstanceUid && !instances.Any(v => v.Id == i.Id), ct).ConfigureAwait(false))
             return Conflict;
         return null;
     }
