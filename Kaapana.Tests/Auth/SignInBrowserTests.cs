@@ -52,8 +52,20 @@ public sealed class SignInBrowserTests(ITestOutputHelper output) : IDisposable
             await page.GetByLabel("New user name").FillAsync("rosa");
             await page.GetByLabel("New user password").FillAsync("Rosa-research-1");
             await page.GetByRole(AriaRole.Button, new() { Name = "Create user" }).ClickAsync();
-            await Assertions.Expect(page.Locator("[data-testid=users-done]")).ToContainTextAsync("Created rosa (Researcher).");
             var rosa = page.Locator("[data-testid=user-row][data-user=rosa]");
+            try
+            {
+                await Assertions.Expect(page.Locator("[data-testid=users-done]")).ToContainTextAsync("Created rosa (Researcher).");
+            }
+            catch (PlaywrightException)
+            {
+                // Seen once in a clean-clone run: the click failed on the server ("exception invoking DispatchEventAsync"), the
+                // lost-click family the nodes and DICOM-access page tests met. A user clicks again; the test does so once,
+                // when nothing was created.
+                Assert.Equal(0, await rosa.CountAsync());
+                await page.GetByRole(AriaRole.Button, new() { Name = "Create user" }).ClickAsync();
+                await Assertions.Expect(page.Locator("[data-testid=users-done]")).ToContainTextAsync("Created rosa (Researcher).");
+            }
             await Assertions.Expect(rosa).ToBeVisibleAsync();
             await Assertions.Expect(rosa).ToHaveAttributeAsync("data-role", "Researcher");
 
