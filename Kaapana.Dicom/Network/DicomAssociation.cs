@@ -56,6 +56,9 @@ internal sealed record DicomAssociationSettings
 
     public int MaxCommandLength { get; init; } = 1024 * 1024;
     public long MaxResponseDataSetLength { get; init; } = 64 * 1024 * 1024;
+
+    /// <summary>Acceptor side: the read loop gets a thread of its own and blocking socket I/O (<see cref="DicomServerOptions.ThreadPerAssociation"/>).</summary>
+    public bool ThreadPerAssociation { get; init; }
 }
 
 /// <summary>
@@ -73,7 +76,7 @@ public sealed partial class DicomAssociation : IAsyncDisposable
     private static long s_nextId;
 
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream; // NetworkStream, or BlockingSocketStream with a ReadLoopThread
     private readonly PduReader _reader;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly DicomAssociationSettings _settings;
@@ -109,7 +112,7 @@ public sealed partial class DicomAssociation : IAsyncDisposable
     {
         socket.NoDelay = true;
         _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = !isRequestor && settings.ThreadPerAssociation ? new BlockingSocketStream(socket) : new NetworkStream(socket, ownsSocket: true);
         _reader = new PduReader(_stream, Math.Max(settings.MaxIncomingPduLength, settings.MaxPduLength));
         _settings = settings;
         _registry = registry;
@@ -453,6 +456,8 @@ public sealed partial class DicomAssociation : IAsyncDisposable
             try
             {
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                // A blocking write does not watch its token: a peer that reads nothing for 2 s gets the socket shut down instead.
+                using var stuck = _stream is BlockingSocketStream ? cts.Token.UnsafeRegister(static s => ((DicomAssociation)s!).ShutdownQuietly(), this) : default;
                 await _stream.WriteAsync(pdu, cts.Token).ConfigureAwait(false);
             }
             finally
@@ -484,6 +489,18 @@ public sealed partial class DicomAssociation : IAsyncDisposable
             // Already gone.
         }
         ArmTimer(TimerPurpose.Artim, _settings.ArtimTimeout);
+    }
+
+    private void ShutdownQuietly()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already gone.
+        }
     }
 
     private void CloseTransport()
@@ -573,8 +590,8 @@ public sealed partial class DicomAssociation : IAsyncDisposable
     {
         try
         {
-            await ReadLoopAsync().ConfigureAwait(false);
-            if (State == DicomAssociationState.AwaitingTransportClose) await DrainAsync().ConfigureAwait(false);
+            if (_stream is BlockingSocketStream) await ReadLoopThread.RunAsync(ReadUntilClosedAsync, $"DICOM assoc {Id}").ConfigureAwait(false);
+            else await ReadUntilClosedAsync(null).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -584,10 +601,20 @@ public sealed partial class DicomAssociation : IAsyncDisposable
         await FinishAsync().ConfigureAwait(false);
     }
 
-    private async Task ReadLoopAsync()
+    private async Task ReadUntilClosedAsync(ReadLoopThread? thread)
+    {
+        await ReadLoopAsync(thread).ConfigureAwait(false);
+        if (State != DicomAssociationState.AwaitingTransportClose) return;
+        if (thread is not null) await thread.ReturnAsync();
+        await DrainAsync().ConfigureAwait(false);
+    }
+
+    /// <param name="thread">The loop's own thread, when reads block (<see cref="BlockingSocketStream"/>): each read happens there.</param>
+    private async Task ReadLoopAsync(ReadLoopThread? thread)
     {
         while (true)
         {
+            if (thread is not null) await thread.ReturnAsync();
             RawPdu? raw;
             try
             {
