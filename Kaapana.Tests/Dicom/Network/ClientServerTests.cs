@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Kaapana.Dicom;
 using Kaapana.Dicom.Network;
@@ -26,14 +27,17 @@ public class ClientServerTests
     private static DicomClient ClientFor(DicomServer server, IServiceProvider? services = null, uint maxPdu = 256 * 1024) =>
         new(new DicomClientOptions { Host = "127.0.0.1", Port = server.LocalEndPoint!.Port, CalledAE = "ANY", MaxPduLength = maxPdu }, services);
 
-    [Fact]
-    public async Task Echo_and_store_round_trip_byte_for_byte_with_small_pdus()
+    // Both transports of the acceptor: a thread per association with blocking reads (the default), and the thread pool.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Echo_and_store_round_trip_byte_for_byte_with_small_pdus(bool threadPerAssociation)
     {
         using var tmp = new TempDir();
         var store = new RecordingStoreHandler(tmp.Sub("in"));
         await using var sp = new ServiceCollection().AddSingleton<IStoreHandler>(store).BuildServiceProvider();
         // The server accepts 4 KiB PDUs: every message is cut into many fragments.
-        await using var server = NewServer(sp, o => o.MaxPduLength = 4096);
+        await using var server = NewServer(sp, o => { o.MaxPduLength = 4096; o.ThreadPerAssociation = threadPerAssociation; });
         await server.StartAsync();
         var files = SampleData.WriteSyntheticCtSeries(tmp.Sub("src"), 3);
         var client = ClientFor(server);
@@ -179,13 +183,15 @@ public class ClientServerTests
     }
 
     /// <summary>What a C-FIND service is built from: pending responses with identifiers, a final status, and C-CANCEL.</summary>
-    [Fact]
-    public async Task Pending_responses_stream_and_cancel_reaches_the_service()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Pending_responses_stream_and_cancel_reaches_the_service(bool threadPerAssociation)
     {
         var find = new CountingFindService();
         var registry = DimseServiceRegistry.CreateDefault().Replace(find);
         await using var sp = new ServiceCollection().BuildServiceProvider();
-        await using var server = NewServer(sp, registry: registry);
+        await using var server = NewServer(sp, o => o.ThreadPerAssociation = threadPerAssociation, registry: registry);
         await server.StartAsync();
         await using var a = await ClientFor(server).ConnectAsync([Verification, new(StudyRootFind, DicomTransferSyntax.ExplicitVRLittleEndian)]);
         var pc = a.FindContextForRequest(StudyRootFind)!;
@@ -251,12 +257,64 @@ public class ClientServerTests
         await a.ReleaseAsync();
     }
 
+    /// <summary>
+    /// With a thread per association, every C-STORE of an association is received and handled on that association's own thread
+    /// (not a pool thread), one thread per association; without, on pool threads.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Store_handlers_run_on_the_associations_own_thread_when_configured(bool threadPerAssociation)
+    {
+        using var tmp = new TempDir();
+        var files = SampleData.WriteSyntheticCtSeries(tmp.Sub("src"), 4);
+        var handler = new ThreadRecordingStoreHandler();
+        await using var sp = new ServiceCollection().AddSingleton<IStoreHandler>(handler).BuildServiceProvider();
+        await using var server = NewServer(sp, o => o.ThreadPerAssociation = threadPerAssociation);
+        await server.StartAsync();
+        for (int association = 0; association < 2; association++)
+        {
+            await using var a = await ClientFor(server).ConnectAsync([new(DicomUids.CTImageStorage, DicomTransferSyntax.ExplicitVRLittleEndian)]);
+            foreach (var file in files) Assert.Equal(DicomStatus.Success, (await a.StoreFileAsync(file)).Status);
+            await a.ReleaseAsync();
+        }
+        var seen = handler.Threads.ToList();
+        Assert.Equal(8, seen.Count);
+        if (threadPerAssociation)
+        {
+            Assert.All(seen, t => Assert.False(t.PoolThread));
+            Assert.All(seen, t => Assert.StartsWith("DICOM assoc ", t.Name));
+            Assert.Single(seen.Take(4).Select(t => t.Id).Distinct());
+            Assert.Single(seen.Skip(4).Select(t => t.Id).Distinct());
+            Assert.NotEqual(seen[0].Id, seen[4].Id);
+        }
+        else
+        {
+            Assert.All(seen, t => Assert.True(t.PoolThread));
+        }
+    }
+
+    private sealed class ThreadRecordingStoreHandler : IStoreHandler
+    {
+        public ConcurrentQueue<(int Id, string? Name, bool PoolThread)> Threads { get; } = new();
+
+        public async ValueTask<DicomStatus> StoreAsync(DicomStoreRequest request, CancellationToken ct)
+        {
+            await request.Dataset.CopyToAsync(Stream.Null, ct);
+            var t = Thread.CurrentThread;
+            Threads.Enqueue((t.ManagedThreadId, t.Name, t.IsThreadPoolThread));
+            return DicomStatus.Success;
+        }
+    }
+
     /// <summary>Stop: no new connections, running associations get the grace period, then are aborted; nothing is left open.</summary>
-    [Fact]
-    public async Task Shutdown_waits_for_a_grace_period_then_aborts()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Shutdown_waits_for_a_grace_period_then_aborts(bool threadPerAssociation)
     {
         await using var sp = new ServiceCollection().BuildServiceProvider();
-        var server = NewServer(sp, o => o.ShutdownGracePeriod = TimeSpan.FromSeconds(2));
+        var server = NewServer(sp, o => { o.ShutdownGracePeriod = TimeSpan.FromSeconds(2); o.ThreadPerAssociation = threadPerAssociation; });
         await server.StartAsync();
         var client = ClientFor(server);
         var idle = await client.ConnectAsync([Verification]);
