@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -49,7 +48,7 @@ public sealed partial class DicomAssociation
                     throw new DicomProtocolException("Data set fragment without a command announcing one", DicomAbortReason.UnexpectedPduParameter);
                 if (sink.PresentationContextId != pcId)
                     throw new DicomProtocolException("Data set fragment on another presentation context than its command", DicomAbortReason.UnexpectedPduParameter);
-                await sink.WriteAsync(data).ConfigureAwait(false);
+                await sink.WriteAsync(raw, data).ConfigureAwait(false);
                 if (last)
                 {
                     _rxData = null;
@@ -92,20 +91,20 @@ public sealed partial class DicomAssociation
             if (message.HasDataSet) _rxData = new DiscardSink(pc.Id);
             return;
         }
-        // A C-STORE's data set is handed to its handler on the read loop's thread (see PipeSink): no thread hop per PDV, and the
+        // A C-STORE's data set is handed to its handler on the read loop's thread (see FragmentSink): no thread hop per PDV, and the
         // handler's work after the last fragment (ingest, response) runs right there, as DCMTK's storescp does on its one thread.
         // Other services keep their own thread, so the read loop stays free to see a C-CANCEL while they answer.
         bool inline = field == DimseCommandField.CStoreRequest;
-        PipeSink? dataSink = null;
+        FragmentSink? dataSink = null;
         if (message.HasDataSet)
         {
-            dataSink = new PipeSink(pc.Id, inline);
+            dataSink = new FragmentSink(pc.Id, inline);
             _rxData = dataSink;
         }
         StartOperation(pc, message, dataSink, inline);
     }
 
-    private void StartOperation(DicomPresentationContext pc, DimseMessage request, PipeSink? sink, bool inline)
+    private void StartOperation(DicomPresentationContext pc, DimseMessage request, FragmentSink? sink, bool inline)
     {
         var key = Interlocked.Increment(ref _nextOperationKey);
         var op = new IncomingOperation(request.MessageId, CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token));
@@ -135,7 +134,8 @@ public sealed partial class DicomAssociation
     private interface IDataSink
     {
         byte PresentationContextId { get; }
-        ValueTask WriteAsync(ReadOnlyMemory<byte> data);
+        /// <summary>A fragment of <paramref name="owner"/>'s body (retain the owner to keep it beyond the call).</summary>
+        ValueTask WriteAsync(RawPdu owner, ReadOnlyMemory<byte> data);
         void Complete();
         void Fail(Exception ex);
     }
@@ -143,29 +143,39 @@ public sealed partial class DicomAssociation
     private sealed class DiscardSink(byte pcId) : IDataSink
     {
         public byte PresentationContextId => pcId;
-        public ValueTask WriteAsync(ReadOnlyMemory<byte> data) => ValueTask.CompletedTask;
+        public ValueTask WriteAsync(RawPdu owner, ReadOnlyMemory<byte> data) => ValueTask.CompletedTask;
         public void Complete() { }
         public void Fail(Exception ex) { }
     }
 
     /// <summary>
-    /// A request's data set, streamed to its service through a pipe. The read loop waits while more than 1 MiB is unread (so a
-    /// slow handler slows the peer down through TCP instead of filling memory); once the service stops reading, the rest is
-    /// discarded. With <c>runReaderInline</c> a service waiting for data is resumed on the read loop's thread, inside the
-    /// write that brought the data (it hands the thread back at its next wait); otherwise on the thread pool.
+    /// A request's data set, handed to its service as the fragments it arrived in: each stays in its PDU's pooled buffer (kept
+    /// by <see cref="RawPdu.Retain"/>) until the service has read it, so the bytes are not copied on the way (a service reading
+    /// through <see cref="IChunkedReadStream"/> copies nothing at all). The read loop waits while more than 1 MiB is unread, so
+    /// a slow service slows the peer down through TCP instead of filling memory; once the service stops reading, the rest is
+    /// discarded. With <c>runReaderInline</c> a service waiting for data is resumed on the read loop's thread, inside the write
+    /// that brought the data (it hands the thread back at its next wait); otherwise on the thread pool.
     /// </summary>
-    private sealed class PipeSink : IDataSink
+    private sealed class FragmentSink : IDataSink
     {
-        private readonly Pipe _pipe;
-        private readonly TaskCompletionSource _received = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private bool _readerGone;
+        private const long PauseWriterAt = 1024 * 1024, ResumeWriterAt = 512 * 1024;
 
-        public PipeSink(byte pcId, bool runReaderInline)
+        private readonly object _lock = new();
+        private readonly Queue<(RawPdu Owner, ReadOnlyMemory<byte> Data)> _queue = new();
+        private readonly bool _inline;
+        private readonly TaskCompletionSource _received = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private long _unread;             // bytes queued and not yet read
+        private int _headRead;            // bytes of the queue's head already read through the stream
+        private RawPdu? _lent;            // owner of the chunk last handed out by ReadChunkAsync
+        private bool _completed, _readerGone;
+        private Exception? _failure;
+        private TaskCompletionSource? _readerWaits, _writerWaits;
+
+        public FragmentSink(byte pcId, bool runReaderInline)
         {
-            _pipe = new(new PipeOptions(readerScheduler: runReaderInline ? PipeScheduler.Inline : PipeScheduler.ThreadPool,
-                pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
             PresentationContextId = pcId;
-            ReaderStream = new PipeReaderStream(_pipe.Reader);
+            _inline = runReaderInline;
+            ReaderStream = new Reader(this);
         }
 
         public byte PresentationContextId { get; }
@@ -178,53 +188,189 @@ public sealed partial class DicomAssociation
             return _received.Task;
         }
 
-        public async ValueTask WriteAsync(ReadOnlyMemory<byte> data)
+        public ValueTask WriteAsync(RawPdu owner, ReadOnlyMemory<byte> data)
         {
-            if (_readerGone) return;
-            try
+            TaskCompletionSource? wake;
+            lock (_lock)
             {
-                var result = await _pipe.Writer.WriteAsync(data).ConfigureAwait(false);
-                if (result.IsCompleted) _readerGone = true;
+                if (_readerGone || data.IsEmpty) return ValueTask.CompletedTask;
+                _queue.Enqueue((owner.Retain(), data));
+                _unread += data.Length;
+                wake = TakeReaderWaiter();
             }
-            catch (InvalidOperationException)
+            wake?.TrySetResult(); // an inline reader runs right here, until it waits again
+            return WaitForRoomAsync();
+        }
+
+        private ValueTask WaitForRoomAsync()
+        {
+            Task wait;
+            lock (_lock)
             {
-                _readerGone = true; // reader completed concurrently
+                if (_readerGone || _unread <= PauseWriterAt) return ValueTask.CompletedTask;
+                _writerWaits = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _writerWaits.Task;
             }
+            return new ValueTask(wait);
         }
 
         public void Complete()
         {
-            // Received first: an inline reader runs its response right inside Writer.Complete and must find it set.
+            // Received first: an inline reader runs its response right inside this call and must find it set.
             _received.TrySetResult();
-            _pipe.Writer.Complete();
+            End(null);
         }
 
         public void Fail(Exception ex)
         {
-            _pipe.Writer.Complete(ex);
+            End(ex);
             _received.TrySetException(ex);
             _ = _received.Task.Exception; // observed here; the service sees the failure through its stream
         }
 
-        /// <summary>Read-only stream over the pipe; disposing it tells the writer to stop.</summary>
-        private sealed class PipeReaderStream(PipeReader reader) : ReadOnlyStream
+        private void End(Exception? failure)
         {
-            private readonly Stream _inner = reader.AsStream(leaveOpen: false);
-            private int _disposed;
+            TaskCompletionSource? wake;
+            lock (_lock)
+            {
+                if (_completed) return;
+                _completed = true;
+                _failure = failure;
+                wake = TakeReaderWaiter();
+            }
+            wake?.TrySetResult();
+        }
 
-            public override bool CanRead => Volatile.Read(ref _disposed) == 0;
+        private TaskCompletionSource? TakeReaderWaiter()
+        {
+            var w = _readerWaits;
+            _readerWaits = null;
+            return w;
+        }
 
-            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => _inner.ReadAsync(buffer, ct);
-            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => _inner.ReadAsync(buffer, offset, count, ct);
+        // Called under the lock after bytes were read: the writer may go on once the backlog is small again.
+        private TaskCompletionSource? TakeWriterWaiterIfRoom()
+        {
+            if (_writerWaits is null || (_unread > ResumeWriterAt && !_readerGone)) return null;
+            var w = _writerWaits;
+            _writerWaits = null;
+            return w;
+        }
+
+        private void ReleaseLent()
+        {
+            _lent?.Dispose();
+            _lent = null;
+        }
+
+        /// <summary>
+        /// The next chunk (at most <paramref name="max"/> bytes), or empty at the end; null when the reader must wait for
+        /// <paramref name="wait"/>. A chunk that finishes its fragment is lent (released at the next call) or, when
+        /// <paramref name="lend"/> is false, its owner comes back in <paramref name="release"/> for the caller to dispose once it has copied.
+        /// </summary>
+        private ReadOnlyMemory<byte>? TryTake(int max, bool lend, out RawPdu? release, out Task? wait, out TaskCompletionSource? wakeWriter)
+        {
+            release = null;
+            wait = null;
+            wakeWriter = null;
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_readerGone, typeof(Reader));
+                ReleaseLent();
+                if (_queue.TryPeek(out var head))
+                {
+                    var rest = head.Data[_headRead..];
+                    int n = Math.Min(max, rest.Length);
+                    _unread -= n;
+                    if (n == rest.Length)
+                    {
+                        _queue.Dequeue();
+                        _headRead = 0;
+                        if (lend) _lent = head.Owner; // released at the next call or disposal
+                        else release = head.Owner;
+                    }
+                    else
+                    {
+                        _headRead += n;
+                    }
+                    wakeWriter = TakeWriterWaiterIfRoom();
+                    return rest[..n];
+                }
+                if (_completed)
+                {
+                    if (_failure is not null) throw new IOException($"The data set was not received completely: {_failure.Message}", _failure);
+                    return ReadOnlyMemory<byte>.Empty;
+                }
+                // Inline: the writer's TrySetResult runs the reader's continuation on the read loop's thread.
+                _readerWaits = new TaskCompletionSource(_inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _readerWaits.Task;
+                return null;
+            }
+        }
+
+        private async ValueTask<ReadOnlyMemory<byte>> ReadChunkAsync(CancellationToken ct)
+        {
+            while (true)
+            {
+                var chunk = TryTake(int.MaxValue, lend: true, out _, out var wait, out var wakeWriter);
+                wakeWriter?.TrySetResult();
+                if (chunk is { } c) return c;
+                await wait!.WaitAsync(ct).ConfigureAwait(false);
+            }
+        }
+
+        private async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct)
+        {
+            if (buffer.IsEmpty) return 0;
+            while (true)
+            {
+                var chunk = TryTake(buffer.Length, lend: false, out var release, out var wait, out var wakeWriter);
+                if (chunk is { } c)
+                {
+                    c.CopyTo(buffer);
+                    release?.Dispose(); // only now may the pool hand its buffer out again
+                }
+                wakeWriter?.TrySetResult();
+                if (chunk is { } done) return done.Length;
+                await wait!.WaitAsync(ct).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>The service stopped reading: drop what is queued and let a waiting writer go on (it discards the rest).</summary>
+        private void ReaderDisposed()
+        {
+            TaskCompletionSource? wakeWriter;
+            lock (_lock)
+            {
+                if (_readerGone) return;
+                _readerGone = true;
+                ReleaseLent();
+                while (_queue.TryDequeue(out var f)) f.Owner.Dispose();
+                _unread = 0;
+                wakeWriter = TakeWriterWaiterIfRoom();
+            }
+            wakeWriter?.TrySetResult();
+        }
+
+        /// <summary>Read-only stream over the fragments; disposing it tells the writer to stop.</summary>
+        private sealed class Reader(FragmentSink sink) : ReadOnlyStream, IChunkedReadStream
+        {
+            public override bool CanRead => !Volatile.Read(ref sink._readerGone);
+
+            public ValueTask<ReadOnlyMemory<byte>> ReadChunkAsync(CancellationToken ct = default) => sink.ReadChunkAsync(ct);
+
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => sink.ReadAsync(buffer, ct);
+
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+                sink.ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
 
             /// <summary>Synchronous reads would block a thread on the network; callers must read asynchronously.</summary>
             public override int Read(Span<byte> buffer) =>
                 throw new NotSupportedException("The data set arrives from the network: read it asynchronously (ReadAsync/CopyToAsync).");
 
-
             protected override void Dispose(bool disposing)
             {
-                if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0) _inner.Dispose();
+                if (disposing) sink.ReaderDisposed();
                 base.Dispose(disposing);
             }
 
@@ -244,7 +390,7 @@ public sealed partial class DicomAssociation
 
         public byte PresentationContextId => pc.Id;
 
-        public ValueTask WriteAsync(ReadOnlyMemory<byte> data)
+        public ValueTask WriteAsync(RawPdu owner, ReadOnlyMemory<byte> data)
         {
             if (_buffer is null) return ValueTask.CompletedTask;
             if (_buffer.Length + data.Length > max)

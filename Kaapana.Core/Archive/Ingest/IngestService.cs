@@ -222,6 +222,7 @@ public sealed class IngestService : IIngestService, IDisposable
     private static async Task<(string Hash, long Size, StagedHead Head)> CopyAsync(Stream input, Stream output, DatasetEncoding? encoding, CancellationToken ct)
     {
         var header = encoding is null ? [] : DicomFileMeta.EncodeHeader(DicomFileMeta.Create(encoding.SopClassUid, encoding.SopInstanceUid, encoding.TransferSyntax, encoding.SourceAETitle));
+        if (input is IChunkedReadStream chunks) return await CopyChunksAsync(chunks, output, header, ct).ConfigureAwait(false);
         using var hasher = new ContentHasher();
         var first = ArrayPool<byte>.Shared.Rent(header.Length + CopyBufferSize);
         byte[]? buffer = null;
@@ -255,6 +256,91 @@ public sealed class IngestService : IIngestService, IDisposable
         finally
         {
             if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+            if (first is not null) ArrayPool<byte>.Shared.Return(first);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="CopyAsync"/> for a network data set, from the fragments as they arrived: the head (the first
+    /// <see cref="CopyBufferSize"/> bytes) is copied to stay in memory for the parse, the rest is hashed and written straight
+    /// from the PDU buffers. Fragments under 64 KB (peers with small PDUs) are gathered first, so writes stay large.
+    /// </summary>
+    private static async Task<(string Hash, long Size, StagedHead Head)> CopyChunksAsync(IChunkedReadStream input, Stream output, byte[] header, CancellationToken ct)
+    {
+        const int SmallChunk = 64 * 1024;
+        using var hasher = new ContentHasher();
+        var first = ArrayPool<byte>.Shared.Rent(header.Length + CopyBufferSize);
+        byte[]? gather = null;
+        try
+        {
+            header.CopyTo(first, 0);
+            int headLength = header.Length, headEnd = header.Length + CopyBufferSize;
+            var chunk = ReadOnlyMemory<byte>.Empty;
+            bool ended = false;
+            while (headLength < headEnd)
+            {
+                chunk = await input.ReadChunkAsync(ct).ConfigureAwait(false);
+                if (chunk.IsEmpty)
+                {
+                    ended = true;
+                    break;
+                }
+                int n = Math.Min(chunk.Length, headEnd - headLength);
+                chunk.Span[..n].CopyTo(first.AsSpan(headLength));
+                headLength += n;
+                chunk = chunk[n..];
+            }
+            hasher.Append(first.AsSpan(header.Length, headLength - header.Length));
+            output.Write(first, 0, headLength);
+            long size = headLength;
+            var head = new StagedHead(first, headLength);
+            first = null; // owned by head from here on
+            try
+            {
+                int gathered = 0;
+                while (!ended)
+                {
+                    if (!chunk.IsEmpty)
+                    {
+                        hasher.Append(chunk.Span);
+                        size += chunk.Length;
+                        if (chunk.Length >= SmallChunk && gathered == 0)
+                        {
+                            output.Write(chunk.Span);
+                        }
+                        else
+                        {
+                            gather ??= ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+                            while (!chunk.IsEmpty)
+                            {
+                                int n = Math.Min(chunk.Length, CopyBufferSize - gathered);
+                                chunk.Span[..n].CopyTo(gather.AsSpan(gathered));
+                                gathered += n;
+                                chunk = chunk[n..];
+                                if (gathered == CopyBufferSize)
+                                {
+                                    output.Write(gather, 0, gathered);
+                                    gathered = 0;
+                                }
+                            }
+                        }
+                    }
+                    chunk = await input.ReadChunkAsync(ct).ConfigureAwait(false);
+                    ended = chunk.IsEmpty;
+                }
+                if (gathered > 0) output.Write(gather!, 0, gathered);
+                output.Flush();
+                return (hasher.Finish(), size, head);
+            }
+            catch
+            {
+                head.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            if (gather is not null) ArrayPool<byte>.Shared.Return(gather);
             if (first is not null) ArrayPool<byte>.Shared.Return(first);
         }
     }

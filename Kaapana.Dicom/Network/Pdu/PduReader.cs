@@ -3,10 +3,14 @@ using System.Buffers.Binary;
 
 namespace Kaapana.Dicom.Network;
 
-/// <summary>A PDU read from the wire: its type and body in a pooled buffer (return it with <see cref="Dispose"/>).</summary>
+/// <summary>
+/// A PDU read from the wire: its type and body in a pooled buffer. The reader's <see cref="Dispose"/> returns the buffer, unless
+/// fragments of it were handed on with <see cref="Retain"/> (a data set read by its service later): then the last release does.
+/// </summary>
 internal sealed class RawPdu(DicomPduType type, byte[] buffer, int length) : IDisposable
 {
     private byte[]? _buffer = buffer;
+    private int _references = 1;
 
     public DicomPduType Type { get; } = type;
     public int Length { get; } = length;
@@ -14,8 +18,16 @@ internal sealed class RawPdu(DicomPduType type, byte[] buffer, int length) : IDi
 
     public DicomPdu Decode() => PduCodec.DecodeBody((byte)Type, Body.Span);
 
+    /// <summary>One more holder of the body; each calls <see cref="Dispose"/> once.</summary>
+    public RawPdu Retain()
+    {
+        Interlocked.Increment(ref _references);
+        return this;
+    }
+
     public void Dispose()
     {
+        if (Interlocked.Decrement(ref _references) != 0) return;
         var b = Interlocked.Exchange(ref _buffer, null);
         if (b != null && b.Length > 0) ArrayPool<byte>.Shared.Return(b);
     }
@@ -23,12 +35,12 @@ internal sealed class RawPdu(DicomPduType type, byte[] buffer, int length) : IDi
 
 /// <summary>
 /// Reads PDUs from a stream with bounded memory: the type is checked before anything else, the length against a hard limit, and
-/// the body buffer grows to the announced length only once the first 64 KiB actually arrived (a peer that announces 16 MiB and
-/// sends 10 bytes costs 64 KiB, and a 4 GB length is refused before any allocation).
+/// the body buffer grows beyond 256 KiB (our default maximum, which peers fill) only once the first 256 KiB actually arrived (a
+/// peer that announces 16 MiB and sends 10 bytes costs 256 KiB, and a 4 GB length is refused before any allocation).
 /// </summary>
 internal sealed class PduReader(Stream stream, uint maxPduLength)
 {
-    private const int InitialChunk = 64 * 1024;
+    private const int InitialChunk = 256 * 1024;
     private readonly byte[] _header = new byte[PduCodec.HeaderLength];
 
     /// <summary>Largest PDU body accepted; may be raised once the association is negotiated.</summary>
@@ -75,7 +87,7 @@ internal sealed class PduReader(Stream stream, uint maxPduLength)
                 if (filled == buffer!.Length)
                 {
                     // The peer has sent a first full chunk: take the whole body at once (one copy of that chunk) rather than
-                    // doubling, which copied 192 KB more per 256 KB PDU (storescu fills our 256 KB maximum).
+                    // doubling. A PDU within our default maximum is read into one buffer without any copy.
                     var bigger = ArrayPool<byte>.Shared.Rent(total);
                     buffer.AsSpan(0, filled).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(buffer);

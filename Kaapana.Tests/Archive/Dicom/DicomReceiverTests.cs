@@ -1,6 +1,7 @@
 using Kaapana.Core.Archive.Index;
 using Kaapana.Core.Archive.Ingest;
 using Kaapana.Dicom;
+using Kaapana.Dicom.Network;
 using Microsoft.EntityFrameworkCore;
 
 namespace Kaapana.Tests.Archive.Dicom;
@@ -131,6 +132,39 @@ public sealed class DicomReceiverTests(ReceiverServerFixture fixture) : IClassFi
             Assert.True(File.Exists(stored), stored);
             Assert.Equal(await DicomTools.DumpDatasetAsync(e.File), await DicomTools.DumpDatasetAsync(stored));
         }
+    }
+
+    /// <summary>
+    /// Large instances sent in 4 KB PDUs (many small fragments, gathered before they are written) and in storescu's usual
+    /// 256 KB ones (written straight from the PDU buffers) are stored byte for byte.
+    /// </summary>
+    [Theory]
+    [InlineData("4096")]
+    [InlineData(null)]
+    public async Task Large_instances_are_stored_byte_for_byte_whatever_the_senders_pdu_size(string? maxSendPdu)
+    {
+        var folder = Path.Combine(fixture.Root, "push-pdu-" + (maxSendPdu ?? "default"));
+        var files = Generate(folder, patients: 1, studies: 1, series: 1, instances: 3, size: 400); // 320 KB of pixels each
+        var port = Server.DicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string[] pdu = maxSendPdu is null ? [] : ["--max-send-pdu", maxSendPdu];
+        var r = await DicomTools.RunAsync("storescu", ["-v", .. pdu, "-aec", "KAAPANA", "+sd", "127.0.0.1", port, folder]);
+        Assert.True(r.ExitCode == 0 && CountSuccess(r.Output) == files.Count, $"storescu: {r}");
+        await using var db = Server.OpenIndex();
+        foreach (var file in files)
+        {
+            var sop = Describe(file).SopUid;
+            var path = await db.Instances.Where(i => i.SOPInstanceUID == sop).Select(i => i.StoragePath).SingleAsync();
+            Assert.Equal(DatasetBytes(file), DatasetBytes(Path.Combine(Server.ArchiveDir, path)));
+        }
+    }
+
+    private static byte[] DatasetBytes(string path)
+    {
+        using var fs = File.OpenRead(path);
+        Assert.NotNull(DicomFileMeta.TryReadHeaderAsync(fs, CancellationToken.None).GetAwaiter().GetResult());
+        var ms = new MemoryStream();
+        fs.CopyTo(ms);
+        return ms.ToArray();
     }
 
     [Fact]
