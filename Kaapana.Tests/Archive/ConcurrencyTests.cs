@@ -1,3 +1,4 @@
+using Kaapana.Core.Archive;
 using Kaapana.Core.Archive.Ingest;
 using Microsoft.EntityFrameworkCore;
 
@@ -82,6 +83,60 @@ public class PowerLossSafeModeTests
         await using var command = db.Database.GetDbConnection().CreateCommand();
         command.CommandText = "PRAGMA synchronous;";
         Assert.Equal(2L, await command.ExecuteScalarAsync());
+        Assert.True((await host.Maintenance.CheckConsistencyAsync()).IsConsistent);
+    }
+}
+
+/// <summary>
+/// Network C-STOREs announce their SOP Instance UID before the data set, and ingest looks the UID up early, off the lock. These
+/// check that such a lookup is not trusted once another ingester has stored the UID.
+/// </summary>
+public class EarlyDuplicateLookupTests
+{
+    /// <summary>The data set of a Part 10 file as a C-STORE brings it, with its announced encoding.</summary>
+    private static (byte[] Dataset, IngestContext Context) AsNetworkStore(byte[] part10, DuplicatePolicy policy)
+    {
+        using var ms = new MemoryStream(part10);
+        var meta = Kaapana.Dicom.Network.DicomFileMeta.TryReadHeaderAsync(ms, CancellationToken.None).GetAwaiter().GetResult()!;
+        var file = Kaapana.Dicom.DicomFile.Read(new MemoryStream(part10));
+        var dataset = part10[(int)ms.Position..];
+        var context = new IngestContext
+        {
+            Source = Kaapana.Core.Archive.Index.IngestSource.Dimse,
+            DuplicatePolicy = policy,
+            DatasetEncoding = new DatasetEncoding(Kaapana.Dicom.DicomTransferSyntax.ExplicitVRLittleEndian,
+                file.Dataset.GetString(Kaapana.Dicom.DicomTags.SOPClassUID), file.Dataset.GetString(Kaapana.Dicom.DicomTags.SOPInstanceUID)),
+        };
+        Assert.NotNull(meta);
+        return (dataset, context);
+    }
+
+    [Theory]
+    [InlineData(DuplicatePolicy.Replace)]
+    [InlineData(DuplicatePolicy.Reject)]
+    public async Task Eight_different_copies_of_one_uid_at_once_follow_the_duplicate_policy(DuplicatePolicy policy)
+    {
+        await using var host = await ArchiveTestHost.StartAsync();
+        string study = TestInstances.NewUid(), series = TestInstances.NewUid(), sop = TestInstances.NewUid();
+        var copies = Enumerable.Range(0, 8).Select(i => AsNetworkStore(TestInstances.Create(new TestInstances.Spec(
+            "P-EARLY", "Early^Lookup", study, series, sop, SeriesDescription: "copy " + i)), policy)).ToList();
+        var results = await Task.WhenAll(copies.Select(c => Task.Run(() => host.IngestAsync(c.Dataset, c.Context))));
+
+        if (policy == DuplicatePolicy.Replace)
+        {
+            // The first is stored, each later one replaces the one before: none may mistake the UID for new.
+            Assert.All(results, r => Assert.Equal(IngestStatus.Stored, r.Status));
+            Assert.Equal(7, results.Count(r => r.Replaced));
+        }
+        else
+        {
+            Assert.Single(results, r => r.Status == IngestStatus.Stored);
+            Assert.Equal(7, results.Count(r => r.Status == IngestStatus.Rejected));
+        }
+        await using var db = host.CreateDb();
+        var row = await db.Instances.SingleAsync(i => i.SOPInstanceUID == sop);
+        Assert.Single(host.InstanceFiles());
+        Assert.Contains(results, r => r.Status == IngestStatus.Stored && r.ContentHash == row.ContentHash);
         Assert.True((await host.Maintenance.CheckConsistencyAsync()).IsConsistent);
     }
 }
