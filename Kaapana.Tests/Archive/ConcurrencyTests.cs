@@ -87,11 +87,8 @@ public class PowerLossSafeModeTests
     }
 }
 
-/// <summary>
-/// Network C-STOREs announce their SOP Instance UID before the data set, and ingest looks the UID up early, off the lock. These
-/// check that such a lookup is not trusted once another ingester has stored the UID.
-/// </summary>
-public class EarlyDuplicateLookupTests
+/// <summary>Different copies of one SOP Instance UID arriving at once over the network: each sees the one stored before it.</summary>
+public class ConcurrentDuplicatePolicyTests
 {
     /// <summary>The data set of a Part 10 file as a C-STORE brings it, with its announced encoding.</summary>
     private static (byte[] Dataset, IngestContext Context) AsNetworkStore(byte[] part10, DuplicatePolicy policy)
