@@ -34,6 +34,9 @@ port=$(freeport) http=$(freeport)
 pid=$!; pids+=("$pid")
 wait_echo 127.0.0.1 "$port" KAAPANA 600
 storescu +sd +r +sp '*.dcm' -aec KAAPANA 127.0.0.1 "$port" "$out/warmup-uids"
+# The second warm-up of run.sh (tier-1 JIT settles), unless ARCHIVE_SETTLE=0.
+if [ "${ARCHIVE_SETTLE:-300}" != 0 ] && [ -d "$out/settle-uids" ]; then sleep 2; storescu +sd +r +sp '*.dcm' -aec KAAPANA 127.0.0.1 "$port" "$out/settle-uids"; fi
+find "$data" -maxdepth 1 -name '*.dcm' -exec cat {} + >/dev/null # the timed files in the page cache
 sleep 2; sync
 perf record -F 999 -g -p "$pid" -o "$prof/perf.data" >/dev/null 2>&1 &
 perfpid=$!
