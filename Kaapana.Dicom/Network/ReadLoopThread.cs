@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 
 namespace Kaapana.Dicom.Network;
@@ -11,7 +10,10 @@ namespace Kaapana.Dicom.Network;
 /// </summary>
 internal sealed class ReadLoopThread
 {
-    private readonly BlockingCollection<Action> _posted = new();
+    // Continuations posted back to the thread. Guarded by itself; waited on with Monitor.Wait, which blocks at once (a
+    // BlockingCollection's semaphore spins first, and with several associations waiting that spinning cost CPU on 2 cores).
+    private readonly Queue<Action> _posted = new();
+    private bool _ended;
     private Thread? _thread;
 
     private ReadLoopThread() { }
@@ -40,13 +42,36 @@ internal sealed class ReadLoopThread
         {
             task = Task.FromException(ex);
         }
-        task.ContinueWith(static (_, s) => ((BlockingCollection<Action>)s!).CompleteAdding(), _posted,
+        task.ContinueWith(static (_, s) => ((ReadLoopThread)s!).Post(null), this,
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        foreach (var continuation in _posted.GetConsumingEnumerable()) continuation();
-        _posted.Dispose();
+        while (Take() is { } continuation) continuation();
         if (task.Exception is { } failure) done.TrySetException(failure.InnerExceptions);
         else if (task.IsCanceled) done.TrySetCanceled();
         else done.TrySetResult();
+    }
+
+    /// <summary>Queues a continuation for the thread; null: the loop has ended, the thread finishes what is queued and exits.</summary>
+    private void Post(Action? continuation)
+    {
+        lock (_posted)
+        {
+            if (continuation is null) _ended = true;
+            else _posted.Enqueue(continuation);
+            Monitor.Pulse(_posted);
+        }
+    }
+
+    private Action? Take()
+    {
+        lock (_posted)
+        {
+            while (_posted.Count == 0)
+            {
+                if (_ended) return null;
+                Monitor.Wait(_posted);
+            }
+            return _posted.Dequeue();
+        }
     }
 
     public readonly struct ReturnAwaitable(ReadLoopThread owner) : ICriticalNotifyCompletion
@@ -58,10 +83,10 @@ internal sealed class ReadLoopThread
         public void OnCompleted(Action continuation)
         {
             var context = ExecutionContext.Capture();
-            owner._posted.Add(context is null ? continuation : () => ExecutionContext.Run(context, static c => ((Action)c!)(), continuation));
+            owner.Post(context is null ? continuation : () => ExecutionContext.Run(context, static c => ((Action)c!)(), continuation));
         }
 
         // The async method builder restores the execution context itself.
-        public void UnsafeOnCompleted(Action continuation) => owner._posted.Add(continuation);
+        public void UnsafeOnCompleted(Action continuation) => owner.Post(continuation);
     }
 }
