@@ -52,41 +52,32 @@ export TCP_NODELAY=1 # DCMTK and Orthanc leave Nagle on otherwise; our sockets s
 # ---------------------------------------------------------------- data and build
 /usr/bin/python3 "$repo/bench/DicomParse/generate.py" "$data" "$count" >&2
 bytes=$(find "$data" -maxdepth 1 -name '*.dcm' -printf '%s\n' | awk '{s+=$1} END {printf "%.0f", s}')
-# Warm-up set: the same files with other UIDs (the UID root's last digit 1 -> 2, same length), so the timed run into a
-# warmed-up server stores new instances instead of answering duplicates.
-warmset="$out/warmup-uids"
-if [ "$(cat "$warmset/.complete" 2>/dev/null)" != "$warm $count $(cat "$data/.complete")" ]; then
-    rm -rf "$warmset"; mkdir -p "$warmset"
-    /usr/bin/python3 - "$data" "$warmset" "$warm" <<'EOF'
+# relabel DIR N DIGIT: the first N files with other UIDs (the UID root's last digit 1 -> DIGIT, same length), made once.
+relabel() {
+    [ "$(cat "$1/.complete" 2>/dev/null)" = "$2 $count $(cat "$data/.complete")" ] && return 0
+    rm -rf "$1"; mkdir -p "$1"
+    /usr/bin/python3 - "$data" "$1" "$2" "$3" <<'EOF'
 import os, sys
-src, dst, warm = sys.argv[1], sys.argv[2], int(sys.argv[3])
-a, b = b"1.2.826.0.1.3680043.9.7421", b"1.2.826.0.1.3680043.9.7422"
-for n in sorted(n for n in os.listdir(src) if n.endswith(".dcm"))[:warm]:
+src, dst, n_, digit = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].encode()
+a = b"1.2.826.0.1.3680043.9.7421"
+b = a[:-1] + digit
+for n in sorted(n for n in os.listdir(src) if n.endswith(".dcm"))[:n_]:
     d = open(os.path.join(src, n), "rb").read()
     hdr, pix = d[:16384], d[16384:]   # UIDs are in the header; leave the pixel data alone
     open(os.path.join(dst, n), "wb").write(hdr.replace(a, b) + pix)
 EOF
-    echo "$warm $count $(cat "$data/.complete")" >"$warmset/.complete"
-fi
+    echo "$2 $count $(cat "$data/.complete")" >"$1/.complete"
+}
+# Warm-up set, so the timed run into a warmed-up server stores new instances instead of answering duplicates.
+warmset="$out/warmup-uids"
+relabel "$warmset" "$warm" 2
 # Second warm-up of our server only (ARCHIVE_SETTLE instances with a third UID root): the runtime promotes hot methods to
 # tier-1 code only after it has counted their calls, and counting starts once start-up's JIT has quietened, i.e. during the
 # rest after the first warm-up. Without this pass that promotion (hundreds of methods) ran inside the timed run: 10-16% of
 # the server's samples were the JIT. A server that has been receiving for a minute has finished it.
 settle="${ARCHIVE_SETTLE:-300}"; ((settle <= count)) || settle=$count
 settleset="$out/settle-uids"
-if ((settle > 0)) && [ "$(cat "$settleset/.complete" 2>/dev/null)" != "$settle $count $(cat "$data/.complete")" ]; then
-    rm -rf "$settleset"; mkdir -p "$settleset"
-    /usr/bin/python3 - "$data" "$settleset" "$settle" <<'EOF'
-import os, sys
-src, dst, n_ = sys.argv[1], sys.argv[2], int(sys.argv[3])
-a, b = b"1.2.826.0.1.3680043.9.7421", b"1.2.826.0.1.3680043.9.7423"
-for n in sorted(n for n in os.listdir(src) if n.endswith(".dcm"))[:n_]:
-    d = open(os.path.join(src, n), "rb").read()
-    hdr, pix = d[:16384], d[16384:]
-    open(os.path.join(dst, n), "wb").write(hdr.replace(a, b) + pix)
-EOF
-    echo "$settle $count $(cat "$data/.complete")" >"$settleset/.complete"
-fi
+((settle > 0)) && relabel "$settleset" "$settle" 3
 # Split for the concurrent runs: NCONC folders of hard links.
 split="$out/split"
 rm -rf "$split"
