@@ -75,10 +75,20 @@ public sealed class DicomStoreRequest
     public DicomDataset CreateFileMetaInformation() =>
         DicomFileMeta.Create(SopClassUid, SopInstanceUid, TransferSyntax, CallingAE);
 
-    /// <summary>Writes a Part 10 file to <paramref name="destination"/>: preamble, meta information, then the data set copied as it arrives.</summary>
+    /// <summary>
+    /// Writes a Part 10 file to <paramref name="destination"/>: preamble, meta information, then the data set as it arrives,
+    /// each received fragment written as it is (<see cref="IChunkedReadStream"/>: no copy on the way).
+    /// </summary>
     public async Task WritePart10Async(Stream destination, CancellationToken ct)
     {
         await DicomFileMeta.WriteHeaderAsync(destination, CreateFileMetaInformation(), ct).ConfigureAwait(false);
-        await Dataset.CopyToAsync(destination, 128 * 1024, ct).ConfigureAwait(false);
+        if (Dataset is not IChunkedReadStream chunks)
+        {
+            await Dataset.CopyToAsync(destination, 128 * 1024, ct).ConfigureAwait(false);
+            return;
+        }
+        ReadOnlyMemory<byte> chunk;
+        while (!(chunk = await chunks.ReadChunkAsync(ct).ConfigureAwait(false)).IsEmpty)
+            await destination.WriteAsync(chunk, ct).ConfigureAwait(false);
     }
 }
