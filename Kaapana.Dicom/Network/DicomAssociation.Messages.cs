@@ -329,9 +329,9 @@ public sealed partial class DicomAssociation
                 {
                     c.CopyTo(buffer);
                     release?.Dispose(); // only now may the pool hand its buffer out again
+                    wakeWriter?.TrySetResult();
+                    return c.Length;
                 }
-                wakeWriter?.TrySetResult();
-                if (chunk is { } done) return done.Length;
                 await wait!.WaitAsync(ct).ConfigureAwait(false);
             }
         }

@@ -97,7 +97,7 @@ public sealed class SignInRateLimiter : IDisposable
             new { permitLimit = _options.PermitLimit, windowSeconds = (int)_options.Window.TotalSeconds, retryAfterSeconds = (int)Math.Ceiling(retryAfter.TotalSeconds) }));
     }
 
-    public TimeSpan RetryAfter(RateLimitLease lease) =>
+    private TimeSpan RetryAfter(RateLimitLease lease) =>
         lease.TryGetMetadata(MetadataName.RetryAfter, out var after) && after > TimeSpan.Zero ? after : _refill;
 
     /// <summary>429 with Retry-After (whole seconds, rounded up) and a problem body that says what to do.</summary>

@@ -224,54 +224,25 @@ public sealed class IngestService : IIngestService, IDisposable
     }
 
     /// <summary>
-    /// Copies the input to the staging file while hashing it. The first chunk (with the Part 10 header written in front of
-    /// a network data set) is kept and returned, so the header can be parsed without reading the file back.
+    /// Copies the input to the staging file while hashing it. The first <see cref="CopyBufferSize"/> bytes (with the Part 10
+    /// header written in front of a network data set) are kept and returned, so the header can be parsed without reading the
+    /// file back. A network data set is read as the fragments it arrived in and written straight from their PDU buffers;
+    /// any other input is read in whole buffers.
     /// </summary>
     private static async Task<(string Hash, long Size, StagedHead Head)> CopyAsync(Stream input, Stream output, DatasetEncoding? encoding, CancellationToken ct)
     {
         var header = encoding is null ? [] : DicomFileMeta.EncodeHeader(DicomFileMeta.Create(encoding.SopClassUid, encoding.SopInstanceUid, encoding.TransferSyntax, encoding.SourceAETitle));
         if (input is IChunkedReadStream chunks) return await CopyChunksAsync(chunks, output, header, ct).ConfigureAwait(false);
-        using var hasher = new ContentHasher();
-        var first = ArrayPool<byte>.Shared.Rent(header.Length + CopyBufferSize);
-        byte[]? buffer = null;
-        try
-        {
-            // Fill a whole buffer before hashing and writing it: a network data set arrives in PDV-sized reads (often 16 KB);
-            // whole buffers mean a few large writes and hash updates per instance. The writes are synchronous: a 128 KB write into
-            // the page cache takes tens of microseconds, less than the thread-pool hop an asynchronous file write costs on Unix.
-            // The meta header goes out with the first chunk (one write); it is not hashed (ContentHasher: the data set only).
-            header.CopyTo(first, 0);
-            int filled = await FillAsync(input, first.AsMemory(header.Length, CopyBufferSize), ct).ConfigureAwait(false);
-            hasher.Append(first.AsSpan(header.Length, filled));
-            output.Write(first, 0, header.Length + filled);
-            long size = header.Length + filled;
-            var head = new StagedHead(first, header.Length + filled);
-            if (filled == CopyBufferSize)
-            {
-                buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
-                while ((filled = await FillAsync(input, buffer.AsMemory(0, CopyBufferSize), ct).ConfigureAwait(false)) > 0)
-                {
-                    hasher.Append(buffer.AsSpan(0, filled));
-                    output.Write(buffer, 0, filled);
-                    size += filled;
-                    if (filled < CopyBufferSize) break; // end of input
-                }
-            }
-            output.Flush();
-            first = null; // owned by head from here on
-            return (hasher.Finish(), size, head);
-        }
-        finally
-        {
-            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
-            if (first is not null) ArrayPool<byte>.Shared.Return(first);
-        }
+        using var buffered = new BufferedChunks(input);
+        return await CopyChunksAsync(buffered, output, header, ct).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// <see cref="CopyAsync"/> for a network data set, from the fragments as they arrived: the head (the first
-    /// <see cref="CopyBufferSize"/> bytes) is copied to stay in memory for the parse, the rest is hashed and written straight
-    /// from the PDU buffers. Fragments under 64 KB (peers with small PDUs) are gathered first, so writes stay large.
+    /// See <see cref="CopyAsync"/>: the head is copied to stay in memory for the parse, the rest is hashed and written chunk by
+    /// chunk. Chunks under 64 KB (peers with small PDUs) are gathered first, so writes stay large. The meta
+    /// header goes out with the head (one write); it is not hashed (ContentHasher: the data set only). The writes are
+    /// synchronous: a 128 KB write into the page cache takes tens of microseconds, less than the thread-pool hop an
+    /// asynchronous file write costs on Unix.
     /// </summary>
     private static async Task<(string Hash, long Size, StagedHead Head)> CopyChunksAsync(IChunkedReadStream input, Stream output, byte[] header, CancellationToken ct)
     {
@@ -363,6 +334,17 @@ public sealed class IngestService : IIngestService, IDisposable
         if (algorithm == ContentHasher.AlgorithmOf(received)) return stored == received;
         await using var read = staged.OpenRead();
         return (await ContentHasher.HashAsync(read, ct, algorithm).ConfigureAwait(false)).Hash == stored;
+    }
+
+    /// <summary>A plain stream (upload, STOW, file) as chunks: whole buffers, however small the stream's own reads are.</summary>
+    private sealed class BufferedChunks(Stream input) : IChunkedReadStream, IDisposable
+    {
+        private readonly byte[] _buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+
+        public async ValueTask<ReadOnlyMemory<byte>> ReadChunkAsync(CancellationToken ct = default) =>
+            _buffer.AsMemory(0, await FillAsync(input, _buffer.AsMemory(0, CopyBufferSize), ct).ConfigureAwait(false));
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);
     }
 
     /// <summary>Reads until <paramref name="buffer"/> is full or the input ends; the count read.</summary>
